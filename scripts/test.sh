@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: install packages, build, unit tests (also under
+# ASan+UBSan), then the Apache::Test suite against a real httpd. Exit 0 only if all passed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash scripts/deps.sh
+./autogen.sh >/dev/null
+
+build() {  # build DIR CONFIGURE-ARGS...
+  local dir=$1; shift
+  mkdir -p "$dir"
+  (cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) \
+    || { cat "$dir/configure.out"; exit 1; }
+  make -C "$dir" -j"$(nproc)" >/dev/null
+}
+
+echo "== build (gcc, -Wall -Wextra -Werror)"
+build build/gcc CC=gcc
+echo "== unit tests"
+make -C build/gcc check -j"$(nproc)" || { cat build/gcc/tests/unit/*.log 2>/dev/null; exit 1; }
+cat build/gcc/tests/unit/*.log
+echo "== build (clang) with AddressSanitizer + UndefinedBehaviorSanitizer"
+build build/asan CC=clang --enable-sanitizers
+echo "== unit tests under sanitizers"
+ASAN_OPTIONS=detect_leaks=1 make -C build/asan check -j"$(nproc)" \
+  || { cat build/asan/tests/unit/*.log 2>/dev/null; exit 1; }
+grep -h -E 'PASSED|FAILED' build/asan/tests/unit/*.log
+echo "== all tests passed"

@@ -1,0 +1,2 @@
+/* b64url.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* cap.c - being written */
+#include "ekey.h"

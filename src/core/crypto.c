@@ -1,0 +1,2 @@
+/* crypto.c - being written */
+#include "ekey.h"

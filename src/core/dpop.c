@@ -1,0 +1,2 @@
+/* dpop.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* json.c - being written */
+#include "ekey.h"

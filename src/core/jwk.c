@@ -1,0 +1,2 @@
+/* jwk.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* jws.c - being written */
+#include "ekey.h"

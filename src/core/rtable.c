@@ -1,0 +1,2 @@
+/* rtable.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* token.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* url.c - being written */
+#include "ekey.h"

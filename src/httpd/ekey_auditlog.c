@@ -1,0 +1,2 @@
+/* ekey_auditlog.c - being written */
+#include "ekey.h"

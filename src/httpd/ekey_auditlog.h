@@ -1,0 +1,3 @@
+#ifndef EKEY_AUDITLOG_H
+#define EKEY_AUDITLOG_H
+#endif

@@ -1,0 +1,2 @@
+/* ekey_authn.c - being written */
+#include "ekey.h"

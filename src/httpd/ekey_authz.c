@@ -1,0 +1,2 @@
+/* ekey_authz.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* ekey_config.c - being written */
+#include "ekey.h"

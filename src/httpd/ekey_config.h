@@ -1,0 +1,3 @@
+#ifndef EKEY_CONFIG_H
+#define EKEY_CONFIG_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef EKEY_ISSUER_H
+#define EKEY_ISSUER_H
+#endif

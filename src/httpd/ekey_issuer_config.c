@@ -1,0 +1,2 @@
+/* ekey_issuer_config.c - being written */
+#include "ekey.h"

@@ -1,0 +1,2 @@
+/* ekey_issuer_jwks.c - being written */
+#include "ekey.h"

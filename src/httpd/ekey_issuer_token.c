@@ -1,0 +1,2 @@
+/* ekey_issuer_token.c - being written */
+#include "ekey.h"

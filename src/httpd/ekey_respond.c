@@ -1,0 +1,2 @@
+/* ekey_respond.c - being written */
+#include "ekey.h"

@@ -1,0 +1,3 @@
+#ifndef EKEY_RESPOND_H
+#define EKEY_RESPOND_H
+#endif

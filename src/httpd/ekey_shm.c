@@ -1,0 +1,2 @@
+/* ekey_shm.c - being written */
+#include "ekey.h"

@@ -1,0 +1,3 @@
+#ifndef EKEY_SHM_H
+#define EKEY_SHM_H
+#endif

@@ -1,0 +1,2 @@
+/* mod_ekey_issuer.c - being written */
+#include "ekey.h"

@@ -1,0 +1,3 @@
+#ifndef EKEY_REDIS_H
+#define EKEY_REDIS_H
+#endif

@@ -1,0 +1,2 @@
+/* redis.c - being written */
+#include "ekey.h"
