@@ -196,6 +196,11 @@ ekey_status_t ekey_jwk_save_pem(const ekey_jwk_t *key, apr_pool_t *p, const char
                                 ekey_error_t *err) EKEY_WUR;
 /* RFC 7638 thumbprint (SHA-256, base64url, 43 chars), computed once at import. */
 const char *ekey_jwk_thumbprint(const ekey_jwk_t *key);
+/* RFC 7638 thumbprint of a JWK given as JSON (EC, OKP and RSA required members, in
+ * lexicographic order, no whitespace), without importing the key: for known-answer tests and
+ * for keys we do not use for signatures. EKEY_E_JWK when a required member is missing. */
+ekey_status_t ekey_jwk_thumbprint_json(const char **out, apr_pool_t *p, json_t *jwk,
+                                       ekey_error_t *err) EKEY_WUR;
 /* The public JWK as a new JSON object owned by p: kty, crv, x, y (EC) / kty, crv, x (OKP),
  * plus "kid" = thumbprint and "alg" when with_meta is non-zero. Never private members. */
 json_t *ekey_jwk_to_json(const ekey_jwk_t *key, apr_pool_t *p, int with_meta);
