@@ -1,2 +1,87 @@
-/* crypto.c - being written */
+/*
+ * crypto.c - hashing, constant-time comparison and randomness.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "ekey.h"
+
+/* Fetched once per process: an implicit fetch per digest (EVP_sha256 under OpenSSL 3)
+ * costs a provider lookup and a lock on every request. Never freed: it lives as long as
+ * the process, like the provider it comes from. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+char *ekey_sha256_b64url(apr_pool_t *p, const void *data, apr_size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char *out;
+
+    if (p == NULL || (data == NULL && len > 0))
+        return NULL;
+    pthread_once(&sha256_once, fetch_sha256);
+    if (sha256_md == NULL)
+        return NULL;
+    if (EVP_Digest(data != NULL ? data : "", len, md, &mdlen, sha256_md, NULL) != 1
+        || mdlen != 32)
+        return NULL;
+    out = ekey_b64url_encode(p, md, mdlen);
+    OPENSSL_cleanse(md, sizeof(md));
+    return out;
+}
+
+int ekey_ct_streq(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (a == NULL || b == NULL)
+        return 0;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb)
+        return 0;
+    return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+ekey_status_t ekey_random(unsigned char *buf, apr_size_t n, ekey_error_t *err)
+{
+    if (buf == NULL && n > 0)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "random", "missing buffer");
+    if (n == 0)
+        return EKEY_OK;
+    if (n > INT_MAX)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "random", "request too large");
+    /* Only 1 is success; 0 and -1 both mean the buffer holds nothing usable. */
+    if (RAND_bytes(buf, (int)n) != 1) {
+        OPENSSL_cleanse(buf, n);
+        ekey_error_set(err, EKEY_E_CRYPTO, "random", "RAND_bytes failed");
+        ekey_error_drain_openssl(err);
+        return EKEY_E_CRYPTO;
+    }
+    return EKEY_OK;
+}
+
+ekey_status_t ekey_random_id(const char **out, apr_pool_t *p, ekey_error_t *err)
+{
+    unsigned char raw[EKEY_TRACE_BYTES];
+    ekey_status_t st;
+
+    if (out == NULL || p == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "random.id", "missing argument");
+    *out = NULL;
+    if ((st = ekey_random(raw, sizeof(raw), err)) != EKEY_OK)
+        return st;
+    *out = ekey_b64url_encode(p, raw, sizeof(raw));
+    return EKEY_OK;
+}

@@ -245,8 +245,7 @@ typedef struct {
  * ekey_alg_t; "none" and HS* never). Rejects header members crit, b64, zip always (crit
  * lists nothing we understand), and jku, x5u, jwk, x5c when `allow_embedded_jwk` is 0. Checks
  * the signature length for the alg (64 for ES256, 96 for ES384, 64 for EdDSA). Does not
- * verify. `err_st` is the status for structural failures when the caller wants its own class
- * (EKEY_E_PROOF for DPoP), or EKEY_OK to use the specific codes above. */
+ * verify. Callers that need their own error class (DPoP: EKEY_E_PROOF) remap the status. */
 ekey_status_t ekey_jws_parse(ekey_jws_t **out, apr_pool_t *p, const char *compact,
                              apr_size_t len, apr_size_t max_len, unsigned algs,
                              int allow_embedded_jwk, ekey_error_t *err) EKEY_WUR;

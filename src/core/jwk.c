@@ -1,2 +1,543 @@
-/* jwk.c - being written */
+/*
+ * jwk.c - public JWK import (EC P-256/P-384, OKP Ed25519), PEM keys, RFC 7638 thumbprints.
+ *
+ * Every key comes in through one of two gates: ekey_jwk_parse (untrusted JSON: strict
+ * base64url, exact coordinate lengths, EVP_PKEY_fromdata then EVP_PKEY_public_check) or an
+ * EVP_PKEY we already hold (PEM file, fresh key pair), described by inspect(). Both end in
+ * make_jwk(), which caches the public members and the thumbprint.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+
 #include "ekey.h"
+
+#define MAX_COORD 48
+
+typedef struct {
+    ekey_alg_t alg;
+    const char *kty, *crv;
+    const char *group;          /* OpenSSL group name for EC, NULL for OKP */
+    int nid;
+    apr_size_t clen;            /* coordinate (or raw public key) length */
+} curve_t;
+
+static const curve_t curves[] = {
+    { EKEY_ALG_ES256, "EC", "P-256", "P-256", NID_X9_62_prime256v1, 32 },
+    { EKEY_ALG_ES384, "EC", "P-384", "P-384", NID_secp384r1, 48 },
+    { EKEY_ALG_EDDSA, "OKP", "Ed25519", NULL, NID_ED25519, 32 },
+};
+
+struct ekey_jwk_t {
+    EVP_PKEY *pkey;
+    const curve_t *curve;
+    const char *x, *y;          /* base64url; y is NULL for OKP */
+    const char *thumbprint;
+    int has_private;
+};
+
+/* Raw facts of a key before it becomes an ekey_jwk_t. */
+typedef struct {
+    const curve_t *curve;
+    unsigned char x[MAX_COORD], y[MAX_COORD];
+    int has_private;
+} facts_t;
+
+/* Private members of any JWK type (RFC 7517/7518): their presence is an error. */
+static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "k", "oth" };
+
+ekey_alg_t ekey_alg_from_name(const char *name)
+{
+    apr_size_t i;
+
+    if (name == NULL)
+        return EKEY_ALG_NONE;
+    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+        if (strcmp(name, ekey_alg_name(curves[i].alg)) == 0)
+            return curves[i].alg;
+    return EKEY_ALG_NONE;
+}
+
+const char *ekey_alg_name(ekey_alg_t alg)
+{
+    switch (alg) {
+    case EKEY_ALG_ES256:
+        return "ES256";
+    case EKEY_ALG_ES384:
+        return "ES384";
+    case EKEY_ALG_EDDSA:
+        return "EdDSA";
+    default:
+        return NULL;
+    }
+}
+
+static const curve_t *find_curve(const char *kty, const char *crv)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+        if (strcmp(kty, curves[i].kty) == 0 && strcmp(crv, curves[i].crv) == 0)
+            return &curves[i];
+    return NULL;
+}
+
+static apr_status_t pkey_cleanup(void *data)
+{
+    EVP_PKEY_free((EVP_PKEY *)data);
+    return APR_SUCCESS;
+}
+
+/* Hands a reference we own to the pool. */
+static EVP_PKEY *own_pkey(apr_pool_t *p, EVP_PKEY *pkey)
+{
+    apr_pool_cleanup_register(p, pkey, pkey_cleanup, apr_pool_cleanup_null);
+    return pkey;
+}
+
+static ekey_status_t fail_ssl(ekey_error_t *err, ekey_status_t st, const char *where,
+                              const char *what)
+{
+    ekey_error_set(err, st, where, "%s", what);
+    ekey_error_drain_openssl(err);
+    return st;
+}
+
+/* Builds a public-only EVP_PKEY from raw coordinates and checks it (on the curve, in range,
+ * not the point at infinity). The caller owns the result. */
+static ekey_status_t import_public(EVP_PKEY **out, const facts_t *f, ekey_status_t st,
+                                   ekey_error_t *err)
+{
+    const curve_t *c = f->curve;
+    unsigned char pt[1 + 2 * MAX_COORD];
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *ctx;
+    EVP_PKEY *pkey = NULL;
+    int ok;
+
+    *out = NULL;
+    if (c->group == NULL) {
+        pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, f->x, c->clen);
+    }
+    else {
+        pt[0] = 0x04;                       /* uncompressed point: 04 || x || y */
+        memcpy(pt + 1, f->x, c->clen);
+        memcpy(pt + 1 + c->clen, f->y, c->clen);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                     (char *)c->group, 0);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt,
+                                                      1 + 2 * c->clen);
+        params[2] = OSSL_PARAM_construct_end();
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        ok = ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1
+             && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+        EVP_PKEY_CTX_free(ctx);
+        if (!ok) {
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+    }
+    if (pkey == NULL)
+        return fail_ssl(err, st, "jwk.import", "public key rejected (not on the curve?)");
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        EVP_PKEY_free(pkey);
+        return fail_ssl(err, st, "jwk.import", "public key check failed");
+    }
+    *out = pkey;
+    return EKEY_OK;
+}
+
+static ekey_status_t inspect_ec(facts_t *f, EVP_PKEY *pkey, ekey_status_t st,
+                                ekey_error_t *err)
+{
+    char group[64];
+    size_t glen = 0;
+    BIGNUM *bx = NULL, *by = NULL, *d = NULL;
+    apr_size_t i;
+    int nid, ok;
+
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                       sizeof(group), &glen) != 1)
+        return fail_ssl(err, st, "jwk.key", "EC key without a named group");
+    nid = OBJ_sn2nid(group);
+    if (nid == NID_undef)
+        nid = EC_curve_nist2nid(group);
+    for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+        if (curves[i].group != NULL && curves[i].nid == nid)
+            f->curve = &curves[i];
+    if (f->curve == NULL)
+        return ekey_error_set(err, st, "jwk.key", "unsupported EC curve %.40s", group);
+    ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1
+         && EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) == 1
+         && BN_bn2binpad(bx, f->x, (int)f->curve->clen) == (int)f->curve->clen
+         && BN_bn2binpad(by, f->y, (int)f->curve->clen) == (int)f->curve->clen;
+    BN_free(bx);
+    BN_free(by);
+    if (!ok)
+        return fail_ssl(err, st, "jwk.key", "EC key without a public point");
+    f->has_private = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1;
+    BN_clear_free(d);
+    ERR_clear_error();                  /* "no private key" is an answer, not an error */
+    return EKEY_OK;
+}
+
+/* Reads curve, public coordinates and privateness of a key we hold. */
+static ekey_status_t inspect(facts_t *f, EVP_PKEY *pkey, ekey_status_t st, ekey_error_t *err)
+{
+    size_t len;
+
+    memset(f, 0, sizeof(*f));
+    if (pkey == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.key", "no key");
+    if (EVP_PKEY_is_a(pkey, "EC"))
+        return inspect_ec(f, pkey, st, err);
+    if (!EVP_PKEY_is_a(pkey, "ED25519"))
+        return ekey_error_set(err, st, "jwk.key", "unsupported key type");
+    f->curve = &curves[2];
+    len = sizeof(f->x);
+    if (EVP_PKEY_get_raw_public_key(pkey, f->x, &len) != 1 || len != f->curve->clen)
+        return fail_ssl(err, st, "jwk.key", "Ed25519 key without a public key");
+    len = 0;
+    f->has_private = EVP_PKEY_get_raw_private_key(pkey, NULL, &len) == 1 && len > 0;
+    ERR_clear_error();
+    return EKEY_OK;
+}
+
+/* The RFC 7638 member string of our key types: required members, sorted, no whitespace.
+ * Values are fixed names and base64url, so nothing needs escaping. */
+static const char *thumb_input(apr_pool_t *p, const ekey_jwk_t *k)
+{
+    if (k->y == NULL)
+        return apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"%s\",\"x\":\"%s\"}",
+                            k->curve->crv, k->curve->kty, k->x);
+    return apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}",
+                        k->curve->crv, k->curve->kty, k->x, k->y);
+}
+
+static ekey_jwk_t *make_jwk(apr_pool_t *p, EVP_PKEY *owned, const facts_t *f)
+{
+    ekey_jwk_t *k = apr_pcalloc(p, sizeof(*k));
+    const char *in;
+
+    k->pkey = owned;
+    k->curve = f->curve;
+    k->has_private = f->has_private;
+    k->x = ekey_b64url_encode(p, f->x, f->curve->clen);
+    if (f->curve->group != NULL)
+        k->y = ekey_b64url_encode(p, f->y, f->curve->clen);
+    in = thumb_input(p, k);
+    k->thumbprint = ekey_sha256_b64url(p, in, strlen(in));
+    return k->thumbprint != NULL ? k : NULL;
+}
+
+/* kty, crv, use and alg of an untrusted JWK object. */
+static ekey_status_t check_members(const curve_t **out, json_t *jwk, ekey_error_t *err)
+{
+    const char *kty, *crv, *use, *alg;
+    const curve_t *c;
+    ekey_status_t st;
+    apr_size_t i;
+
+    *out = NULL;
+    if (!json_is_object(jwk))
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "not a JSON object");
+    for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++)
+        if (json_object_get(jwk, private_members[i]) != NULL)
+            return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "private member \"%s\"",
+                                  private_members[i]);
+    if ((st = ekey_json_get_string(&kty, jwk, "kty", 1, EKEY_E_JWK, err)) != EKEY_OK
+        || (st = ekey_json_get_string(&crv, jwk, "crv", 1, EKEY_E_JWK, err)) != EKEY_OK
+        || (st = ekey_json_get_string(&use, jwk, "use", 0, EKEY_E_JWK, err)) != EKEY_OK
+        || (st = ekey_json_get_string(&alg, jwk, "alg", 0, EKEY_E_JWK, err)) != EKEY_OK)
+        return st;
+    if ((c = find_curve(kty, crv)) == NULL)
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "unsupported kty/crv");
+    if (use != NULL && strcmp(use, "sig") != 0)
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "use is not \"sig\"");
+    /* One key, one algorithm (RFC 8725 §3.1). */
+    if (alg != NULL && ekey_alg_from_name(alg) != c->alg)
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "alg does not fit the key");
+    *out = c;
+    return EKEY_OK;
+}
+
+static ekey_status_t decode_coord(unsigned char *buf, json_t *jwk, const char *name,
+                                  apr_size_t clen, ekey_error_t *err)
+{
+    const char *v;
+    ekey_status_t st;
+
+    if ((st = ekey_json_get_string(&v, jwk, name, 1, EKEY_E_JWK, err)) != EKEY_OK)
+        return st;
+    if (ekey_b64url_decode_exact(buf, clen, v, strlen(v), err) != EKEY_OK)
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse",
+                              "\"%s\" is not %" APR_SIZE_T_FMT " bytes of strict base64url",
+                              name, clen);
+    return EKEY_OK;
+}
+
+ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_error_t *err)
+{
+    facts_t f;
+    EVP_PKEY *pkey;
+    ekey_status_t st;
+
+    if (out == NULL || p == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.parse", "missing argument");
+    *out = NULL;
+    memset(&f, 0, sizeof(f));
+    if ((st = check_members(&f.curve, jwk, err)) != EKEY_OK)
+        return st;
+    if ((st = decode_coord(f.x, jwk, "x", f.curve->clen, err)) != EKEY_OK)
+        return st;
+    if (f.curve->group != NULL
+        && (st = decode_coord(f.y, jwk, "y", f.curve->clen, err)) != EKEY_OK)
+        return st;
+    if ((st = import_public(&pkey, &f, EKEY_E_JWK, err)) != EKEY_OK)
+        return st;
+    *out = make_jwk(p, own_pkey(p, pkey), &f);
+    return *out != NULL ? EKEY_OK
+                        : ekey_error_set(err, EKEY_E_CRYPTO, "jwk.parse", "thumbprint failed");
+}
+
+/* Wraps a key whose reference the caller hands over (it is freed with p in every case). */
+static ekey_status_t adopt(ekey_jwk_t **out, apr_pool_t *p, EVP_PKEY *pkey, ekey_status_t st,
+                           ekey_error_t *err)
+{
+    facts_t f;
+    ekey_status_t rv;
+
+    own_pkey(p, pkey);
+    if ((rv = inspect(&f, pkey, st, err)) != EKEY_OK)
+        return rv;
+    *out = make_jwk(p, pkey, &f);
+    OPENSSL_cleanse(&f, sizeof(f));
+    return *out != NULL ? EKEY_OK
+                        : ekey_error_set(err, EKEY_E_CRYPTO, "jwk.key", "thumbprint failed");
+}
+
+ekey_status_t ekey_jwk_from_pkey(ekey_jwk_t **out, apr_pool_t *p, EVP_PKEY *pkey,
+                                 ekey_error_t *err)
+{
+    if (out == NULL || p == NULL || pkey == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.from_pkey", "missing argument");
+    *out = NULL;
+    if (EVP_PKEY_up_ref(pkey) != 1)
+        return fail_ssl(err, EKEY_E_CRYPTO, "jwk.from_pkey", "EVP_PKEY_up_ref failed");
+    return adopt(out, p, pkey, EKEY_E_JWK, err);
+}
+
+/* Never prompt on a terminal for a passphrase: an encrypted key is simply unusable here. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return -1;
+}
+
+static EVP_PKEY *read_pem(const char *path, int want_private)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    EVP_PKEY *pkey = NULL;
+
+    if (bio == NULL)
+        return NULL;
+    if (!want_private)
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+    if (pkey == NULL && (want_private || BIO_reset(bio) == 0)) {
+        ERR_clear_error();
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    }
+    BIO_free(bio);
+    return pkey;
+}
+
+ekey_status_t ekey_jwk_load_pem(ekey_jwk_t **out, apr_pool_t *p, const char *path,
+                                int want_private, ekey_error_t *err)
+{
+    EVP_PKEY *pkey, *pub;
+    facts_t f;
+    ekey_status_t st;
+
+    if (out == NULL || p == NULL || path == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.load", "missing argument");
+    *out = NULL;
+    if ((pkey = read_pem(path, want_private)) == NULL)
+        return fail_ssl(err, EKEY_E_KEY_FILE, "jwk.load",
+                        want_private ? "no usable private key in file"
+                                     : "no usable public or private key in file");
+    own_pkey(p, pkey);
+    if ((st = inspect(&f, pkey, EKEY_E_KEY_FILE, err)) != EKEY_OK)
+        return st;
+    if (want_private && !f.has_private)
+        st = ekey_error_set(err, EKEY_E_KEY_FILE, "jwk.load", "not a private key");
+    /* A verifier given a private key file keeps only the public half in memory. */
+    if (st == EKEY_OK && !want_private && f.has_private
+        && (st = import_public(&pub, &f, EKEY_E_KEY_FILE, err)) == EKEY_OK) {
+        pkey = own_pkey(p, pub);
+        f.has_private = 0;
+    }
+    if (st == EKEY_OK && (*out = make_jwk(p, pkey, &f)) == NULL)
+        st = ekey_error_set(err, EKEY_E_CRYPTO, "jwk.load", "thumbprint failed");
+    OPENSSL_cleanse(&f, sizeof(f));
+    return st;
+}
+
+ekey_status_t ekey_jwk_generate(ekey_jwk_t **out, apr_pool_t *p, ekey_alg_t alg,
+                                ekey_error_t *err)
+{
+    EVP_PKEY *pkey;
+
+    if (out == NULL || p == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.generate", "missing argument");
+    *out = NULL;
+    switch (alg) {
+    case EKEY_ALG_ES256:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        break;
+    case EKEY_ALG_ES384:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        break;
+    case EKEY_ALG_EDDSA:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        break;
+    default:
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.generate", "unsupported alg");
+    }
+    if (pkey == NULL)
+        return fail_ssl(err, EKEY_E_CRYPTO, "jwk.generate", "key generation failed");
+    return adopt(out, p, pkey, EKEY_E_CRYPTO, err);
+}
+
+ekey_status_t ekey_jwk_save_pem(const ekey_jwk_t *key, apr_pool_t *p, const char *path,
+                                ekey_error_t *err)
+{
+    BIO *bio;
+    int fd, ok;
+
+    if (key == NULL || path == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.save", "missing argument");
+    if (!key->has_private)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.save", "not a private key");
+    /* 0600 from birth and never through an existing file or symlink: a key is never
+     * readable by others, not even for the moment between create and chmod. */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd < 0)
+        return ekey_error_set(err, EKEY_E_KEY_FILE, "jwk.save", "cannot create %.100s: %s",
+                              path, strerror(errno));
+    if (fchmod(fd, S_IRUSR | S_IWUSR) != 0 || (bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL) {
+        close(fd);
+        unlink(path);
+        return ekey_error_set(err, EKEY_E_KEY_FILE, "jwk.save", "cannot write %.100s", path);
+    }
+    ok = PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) == 1
+         && BIO_flush(bio) == 1;
+    BIO_free(bio);
+    ok = fsync(fd) == 0 && ok;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        unlink(path);
+        return fail_ssl(err, EKEY_E_KEY_FILE, "jwk.save", "writing the key failed");
+    }
+    return EKEY_OK;
+}
+
+const char *ekey_jwk_thumbprint(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->thumbprint : NULL;
+}
+
+/* RFC 7638 §3.2 required members per kty, already in lexicographic order. */
+static const char *const *thumb_members(const char *kty)
+{
+    static const char *const ec[] = { "crv", "kty", "x", "y", NULL };
+    static const char *const okp[] = { "crv", "kty", "x", NULL };
+    static const char *const rsa[] = { "e", "kty", "n", NULL };
+
+    if (strcmp(kty, "EC") == 0)
+        return ec;
+    if (strcmp(kty, "OKP") == 0)
+        return okp;
+    if (strcmp(kty, "RSA") == 0)
+        return rsa;
+    return NULL;
+}
+
+ekey_status_t ekey_jwk_thumbprint_json(const char **out, apr_pool_t *p, json_t *jwk,
+                                       ekey_error_t *err)
+{
+    const char *const *names;
+    const char *kty, *v, *dump;
+    json_t *o;
+    ekey_status_t st;
+
+    if (out == NULL || p == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.thumbprint", "missing argument");
+    *out = NULL;
+    if ((st = ekey_json_get_string(&kty, jwk, "kty", 1, EKEY_E_JWK, err)) != EKEY_OK)
+        return st;
+    if ((names = thumb_members(kty)) == NULL)
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.thumbprint", "unsupported kty");
+    o = ekey_json_own(p, json_object());
+    for (; *names != NULL; names++) {
+        if ((st = ekey_json_get_string(&v, jwk, *names, 1, EKEY_E_JWK, err)) != EKEY_OK)
+            return st;
+        if (json_object_set_new(o, *names, json_string(v)) != 0)
+            return ekey_error_set(err, EKEY_E_INTERNAL, "jwk.thumbprint", "out of memory");
+    }
+    if ((dump = ekey_json_dump(p, o)) == NULL
+        || (*out = ekey_sha256_b64url(p, dump, strlen(dump))) == NULL)
+        return ekey_error_set(err, EKEY_E_CRYPTO, "jwk.thumbprint", "hashing failed");
+    return EKEY_OK;
+}
+
+json_t *ekey_jwk_to_json(const ekey_jwk_t *key, apr_pool_t *p, int with_meta)
+{
+    json_t *o;
+
+    if (key == NULL || p == NULL)
+        return NULL;
+    o = ekey_json_own(p, json_object());
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "kty", json_string(key->curve->kty));
+    json_object_set_new(o, "crv", json_string(key->curve->crv));
+    json_object_set_new(o, "x", json_string(key->x));
+    if (key->y != NULL)
+        json_object_set_new(o, "y", json_string(key->y));
+    if (with_meta) {
+        json_object_set_new(o, "kid", json_string(key->thumbprint));
+        json_object_set_new(o, "alg", json_string(ekey_alg_name(key->curve->alg)));
+    }
+    return o;
+}
+
+ekey_alg_t ekey_jwk_alg(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->curve->alg : EKEY_ALG_NONE;
+}
+
+int ekey_jwk_has_private(const ekey_jwk_t *key)
+{
+    return key != NULL && key->has_private;
+}
+
+EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->pkey : NULL;
+}
