@@ -26,4 +26,6 @@ echo "== unit tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1 make -C build/asan check -j"$(nproc)" \
   || { cat build/asan/tests/unit/*.log 2>/dev/null; exit 1; }
 grep -h -E 'PASSED|FAILED' build/asan/tests/unit/*.log
+echo "== Apache::Test suite (real httpd, mod_ssl, the gcc build's modules)"
+bash tests/apache/run.sh build/gcc
 echo "== all tests passed"

@@ -40,6 +40,8 @@ typedef enum {
     /* token structure (invalid_token) */
     EKEY_E_TOO_LARGE,          /* input over its size limit (checked before parsing) */
     EKEY_E_FORMAT,             /* not three non-empty segments, bad characters */
+    EKEY_E_SCHEME,             /* Authorization with another scheme (Bearer, DPoP) on an
+                                * E-Key location: a bound token is never a bearer token */
     EKEY_E_BASE64,             /* not strict base64url (padding, alphabet, non-canonical) */
     EKEY_E_JSON,               /* not a JSON object, duplicate member, too deep */
     EKEY_E_ALG,                /* alg missing or not in the allowlist, or not the key's */

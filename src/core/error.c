@@ -66,6 +66,7 @@ const char *ekey_status_code(ekey_status_t st)
         return "invalid_request";
     case EKEY_E_TOO_LARGE:
     case EKEY_E_FORMAT:
+    case EKEY_E_SCHEME:
     case EKEY_E_BASE64:
     case EKEY_E_JSON:
     case EKEY_E_ALG:
@@ -122,6 +123,7 @@ static const char *const status_names[] = {
     NAME(EKEY_E_REQUEST),
     NAME(EKEY_E_TOO_LARGE),
     NAME(EKEY_E_FORMAT),
+    NAME(EKEY_E_SCHEME),
     NAME(EKEY_E_BASE64),
     NAME(EKEY_E_JSON),
     NAME(EKEY_E_ALG),

@@ -1,2 +1,565 @@
-/* ekey_authn.c - being written */
-#include "ekey.h"
+/*
+ * ekey_authn.c - AuthType EKey: the check_authn hook and the per-request decision.
+ *
+ * Order (SECURITY-CASES §0.4): framing, token (size, structure, signature, claims), binding
+ * (DPoP proof or client certificate, as the token's cnf says), capability, and only then the
+ * replay store, so that a thief without the key cannot burn the owner's uses.
+ *
+ * Two views of a request: the client's (the initial request: the method and the raw target
+ * it sent and signed in the DPoP proof) and httpd's routing (r->method, r->uri, which the
+ * capability must cover). They are the same request except after an internal redirect.
+ *
+ * Internal requests (subrequests, internal redirects) never verify or consume again: they
+ * reuse the initial request's result, and their own method and URI must still be covered by
+ * the capability (SECURITY-CASES APX-03, CAP-17). httpd skips the authn hooks of an internal
+ * request whose configuration equals its parent's; the fixups hook covers that case.
+ */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_optional.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_ssl.h"
+
+#include "ekey_config.h"
+#include "ekey_respond.h"
+#include "ekey_shm.h"
+
+APLOG_USE_MODULE(ekey);
+
+#define SPIFFE_ID_MAX 2048
+
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *ssl_lookup = NULL;
+
+/* ------------------------------------------------------------ per-request record */
+
+request_rec *ekey_initial_request(request_rec *r)
+{
+    for (;;) {
+        if (r->main != NULL)
+            r = r->main;
+        else if (r->prev != NULL)
+            r = r->prev;
+        else
+            return r;
+    }
+}
+
+ekey_req_t *ekey_req_get(request_rec *r)
+{
+    ekey_req_t *rq = ap_get_module_config(r->request_config, &ekey_module);
+
+    return rq != NULL ? rq
+           : ap_get_module_config(ekey_initial_request(r)->request_config, &ekey_module);
+}
+
+ekey_req_t *ekey_req_make(request_rec *r)
+{
+    ekey_req_t *rq = ap_get_module_config(r->request_config, &ekey_module);
+
+    if (rq == NULL) {
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        rq->uses_left = -1;
+        rq->dc = ekey_dir_conf(r);
+        ap_set_module_config(r->request_config, &ekey_module, rq);
+    }
+    return rq;
+}
+
+int ekey_is_ekey_location(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type != NULL && strcasecmp(type, EKEY_AUTH_TYPE) == 0;
+}
+
+/* ------------------------------------------------------------ header scrubbing */
+
+static int collect_spoofs(void *names, const char *key, const char *value)
+{
+    if (strncasecmp(key, "ekey", 4) == 0 || strncasecmp(key, "x-ekey", 6) == 0
+        || strncasecmp(key, "x_ekey", 6) == 0)
+        APR_ARRAY_PUSH((apr_array_header_t *)names, const char *) = key;
+    return 1;
+}
+
+/* A client never sends what we hand to backends: drop every request header named like our
+ * identity (EKey-*, X-EKey-*, X_EKey_*), on every location (SECURITY-CASES APX-01). */
+int ekey_post_read_request(request_rec *r)
+{
+    apr_array_header_t *names;
+    int i;
+
+    if (r->main != NULL || r->prev != NULL)
+        return DECLINED;
+    names = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_table_do(collect_spoofs, names, r->headers_in, NULL);
+    for (i = 0; i < names->nelts; i++) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00110: dropped request header "
+                      "named like an E-Key identity variable");
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
+    }
+    return DECLINED;
+}
+
+/* ------------------------------------------------------------ the request path */
+
+/* The path of the request target as the client sent it (origin or absolute form). */
+static const char *raw_path(request_rec *top)
+{
+    const char *u = top->unparsed_uri, *s;
+
+    if (u == NULL || *u == '\0' || *u == '*')
+        return NULL;
+    if (*u != '/') {                /* absolute-form: skip "scheme://authority" */
+        if ((s = strstr(u, "://")) == NULL)
+            return NULL;
+        u = s + 3 + strcspn(s + 3, "/?#");
+        if (*u != '/')
+            return *u == '\0' || *u == '?' || *u == '#' ? "/" : NULL;
+    }
+    return apr_pstrmemdup(top->pool, u, strcspn(u, "?#"));
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The client signs the URL it sent (percent-encoded, as is); httpd routes and the capability
+ * is matched on the decoded, normalised path. Both are the same resource only when the raw
+ * path is already in normal form: it decodes to exactly the path httpd normalised
+ * (parsed_uri.path, before any rewrite), and has no "//", "." or ".." segment, literal or
+ * encoded. Anything else is refused as invalid_request (SECURITY-CASES CAP-05, HTU-08/09)
+ * rather than guessed at. */
+static ekey_status_t check_raw_path(const char *raw, request_rec *top, ekey_error_t *err)
+{
+    apr_size_t n = strlen(raw), i, o = 0;
+    char *dec = apr_palloc(top->pool, n + 1);
+    int hi, lo;
+
+    for (i = 0; i < n; i++) {
+        if (raw[i] != '%') {
+            dec[o++] = raw[i];
+            continue;
+        }
+        if (i + 2 >= n)
+            return ekey_error_set(err, EKEY_E_REQUEST, "path", "truncated escape");
+        if ((hi = hexval(raw[i + 1])) < 0 || (lo = hexval(raw[i + 2])) < 0 || hi + lo == 0)
+            return ekey_error_set(err, EKEY_E_REQUEST, "path", "bad or NUL escape");
+        dec[o++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    dec[o] = '\0';
+    if (dec[0] != '/' || strstr(dec, "//") != NULL || strstr(dec, "/./") != NULL
+        || strstr(dec, "/../") != NULL || (o >= 2 && strcmp(dec + o - 2, "/.") == 0)
+        || (o >= 3 && strcmp(dec + o - 3, "/..") == 0))
+        return ekey_error_set(err, EKEY_E_REQUEST, "path", "path not in normal form");
+    if (top->parsed_uri.path == NULL || strcmp(dec, top->parsed_uri.path) != 0)
+        return ekey_error_set(err, EKEY_E_REQUEST, "path",
+                              "path is not the one httpd routes (encoded or merged)");
+    return EKEY_OK;
+}
+
+/* EKeyPublicOrigin, or the server's own configured name: scheme from the server (mod_ssl),
+ * host from ServerName, port from ServerName or else the local socket. Never the Host
+ * header, X-Forwarded-* or Forwarded (SECURITY-CASES HTU-04). */
+static const char *public_origin(request_rec *r, const ekey_dir_conf_t *dc)
+{
+    apr_port_t port = r->server->port;
+    char *origin;
+
+    if (dc->origin != NULL)
+        return dc->origin;
+    if (port == 0)
+        port = r->connection->local_addr != NULL ? r->connection->local_addr->port
+               : ap_default_port(r);
+    if (ekey_origin_normalize(&origin, r->pool, apr_psprintf(r->pool, "%s://%s:%u",
+                              ap_http_scheme(r), r->server->server_hostname,
+                              (unsigned)port), NULL) != EKEY_OK)
+        return NULL;
+    return origin;
+}
+
+/* ------------------------------------------------------------ binding */
+
+static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir_conf_t *dc,
+                                ekey_req_t *rq, const char *raw, const ekey_dpop_t **dpop)
+{
+    const char *proof = apr_table_get(top->headers_in, "DPoP"), *origin, *htu;
+    ekey_dpop_check_t chk;
+    ekey_dpop_t *d;
+    char *norm;
+    ekey_status_t st;
+
+    if ((origin = public_origin(r, dc)) == NULL)
+        return ekey_error_set(&rq->err, EKEY_E_INTERNAL, "origin",
+                              "no usable public origin (set EKeyPublicOrigin)");
+    htu = apr_pstrcat(r->pool, origin, raw, NULL);
+    if (ekey_url_normalize(&norm, r->pool, htu, &rq->err) != EKEY_OK)
+        return ekey_error_set(&rq->err, EKEY_E_REQUEST, "path", "request URL not normalisable");
+    memset(&chk, 0, sizeof(chk));
+    chk.method = top->method;
+    chk.htu = norm;
+    chk.ath = rq->token->ath;
+    chk.nonce = rq->token->trace;
+    chk.jkt = rq->token->jkt;
+    chk.now = apr_time_sec(top->request_time);
+    chk.max_age = dc->proof_max_age;
+    chk.skew = dc->skew;
+    chk.max_len = (apr_size_t)dc->max_len;
+    chk.algs = dc->proof_algs;
+    st = ekey_dpop_verify(&d, r->pool, proof, proof ? strlen(proof) : 0, &chk, &rq->err);
+    if (st == EKEY_E_PROOF_HTU)     /* the expected URL is public: it helps fix the origin */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00104: expected htu %s", norm);
+    if (st == EKEY_OK) {
+        rq->jkt = d->jkt;
+        *dpop = d;
+    }
+    return st;
+}
+
+static apr_status_t free_x509(void *x)
+{
+    X509_free(x);
+    return APR_SUCCESS;
+}
+
+/* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is spiffe://. */
+static const char *spiffe_id(apr_pool_t *p, X509 *x)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    const char *id = NULL, *s;
+    int i, uris = 0, n;
+
+    for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+        GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (gn->type != GEN_URI)
+            continue;
+        uris++;
+        s = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+        n = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+        if (n > 9 && n <= SPIFFE_ID_MAX && strncasecmp(s, "spiffe://", 9) == 0)
+            id = apr_pstrmemdup(p, s, (apr_size_t)n);
+    }
+    GENERAL_NAMES_free(names);
+    for (s = id; s != NULL && *s; s++)
+        if (*s <= 0x20 || *s >= 0x7f)
+            return NULL;
+    return uris == 1 ? id : NULL;
+}
+
+/* RFC 8705 §3: the certificate of this TLS connection (from mod_ssl, never a header) must
+ * hash to cnf["x5t#S256"]. */
+static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_req_t *rq)
+{
+    char *pem = ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
+                                        "SSL_CLIENT_CERT") : NULL;
+    unsigned char *der = NULL;
+    const char *x5t;
+    X509 *x = NULL;
+    BIO *bio;
+    int len;
+
+    if (pem == NULL || *pem == '\0')
+        return ekey_error_set(&rq->err, EKEY_E_CERT_MISSING, "mtls", "no client certificate");
+    if ((bio = BIO_new_mem_buf(pem, -1)) != NULL) {
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+    }
+    if (x == NULL) {
+        ERR_clear_error();          /* mod_ssl reads this thread's queue too */
+        return ekey_error_set(&rq->err, EKEY_E_CERT_MISSING, "mtls", "unreadable certificate");
+    }
+    apr_pool_cleanup_register(r->pool, x, free_x509, apr_pool_cleanup_null);
+    if ((len = i2d_X509(x, &der)) <= 0) {
+        ERR_clear_error();
+        return ekey_error_set(&rq->err, EKEY_E_CRYPTO, "mtls", "cannot encode certificate");
+    }
+    x5t = ekey_sha256_b64url(r->pool, der, (apr_size_t)len);
+    OPENSSL_free(der);
+    if (!ekey_ct_streq(x5t, rq->token->x5t))
+        return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls",
+                              "certificate is not the token's x5t#S256");
+    rq->spiffe_id = spiffe_id(r->pool, x);
+    if (dc->spiffe_subject && (rq->spiffe_id == NULL || strcmp(rq->spiffe_id, rq->token->sub)))
+        return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls.spiffe",
+                              "no SPIFFE ID equal to sub (EKeySpiffeSubject On)");
+    return EKEY_OK;
+}
+
+/* ------------------------------------------------------------ replay store */
+
+/* The store of this server: the shared-memory table (one per httpd) or this server's Redis
+ * connection (one per child process). No store: fail closed. */
+static ekey_status_t store_consume(request_rec *r, const ekey_consume_t *c,
+                                   apr_int64_t *uses_left, ekey_error_t *err)
+{
+    const ekey_srv_conf_t *sc = ekey_srv_conf(r->server);
+    ekey_store_t *st = sc->store == EKEY_STORE_REDIS ? sc->redis_store : ekey_shm_store();
+
+    if (st == NULL)
+        return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "store", "no replay store");
+    return st->consume(st, c, uses_left, err);
+}
+
+/* ------------------------------------------------------------ verification */
+
+/* Claims we hand to logs, CGI and proxies must not carry control bytes (header injection
+ * through mod_headers' %{EKEY_SUB}e). */
+static int exportable(const char *s)
+{
+    for (; s != NULL && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_dir_conf_t *dc,
+                                  ekey_req_t *rq, const char **raw)
+{
+    const char *tok;
+    apr_size_t len;
+    ekey_token_policy_t pol;
+    ekey_token_t *t;
+    ekey_status_t st;
+
+    const char *authz = apr_table_get(top->headers_in, "Authorization");
+
+    st = ekey_http_parse_authorization(&tok, &len, authz, (apr_size_t)dc->max_len, &rq->err);
+    /* Credentials of another scheme are a presented token we refuse (a bound E-Key sent as
+     * Bearer or DPoP must not pass as "no credentials"): invalid_token, SECURITY-CASES
+     * HDR-05/HDR-06. Only a request without Authorization gets the bare challenge. */
+    if (st == EKEY_E_NO_CREDENTIALS && authz != NULL)
+        return ekey_error_set(&rq->err, EKEY_E_SCHEME, "authorization", "not the EKey scheme");
+    if (st != EKEY_OK)
+        return st;
+    if ((*raw = raw_path(top)) == NULL)
+        return ekey_error_set(&rq->err, EKEY_E_REQUEST, "path", "no path in the request");
+    if ((st = check_raw_path(*raw, top, &rq->err)) != EKEY_OK)
+        return st;
+    memset(&pol, 0, sizeof(pol));
+    pol.keys = dc->keys;
+    pol.issuer = dc->issuer;
+    pol.audience = dc->audience;
+    pol.now = apr_time_sec(top->request_time);
+    pol.skew = dc->skew;
+    pol.max_ttl = dc->max_ttl;
+    pol.max_limit = dc->max_uses;
+    pol.max_len = (apr_size_t)dc->max_len;
+    pol.algs = dc->token_algs;
+    if ((st = ekey_token_verify(&t, r->pool, tok, len, &pol, &rq->err)) != EKEY_OK)
+        return st;
+    if (!exportable(t->sub) || !exportable(t->aud) || !exportable(t->action))
+        return ekey_error_set(&rq->err, EKEY_E_CLAIMS, "claims", "control byte in a claim");
+    rq->token = t;
+    return EKEY_OK;
+}
+
+static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_conf_t *dc,
+                            ekey_req_t *rq)
+{
+    const ekey_dpop_t *dpop = NULL;
+    const ekey_token_t *t;
+    ekey_consume_t c;
+    const char *raw = NULL;
+    ekey_status_t st;
+
+    if ((st = verify_token(r, top, dc, rq, &raw)) != EKEY_OK)
+        return st;
+    t = rq->token;
+    /* the token's cnf picks the mechanism; a DPoP header next to an x5t#S256 token is
+     * not evaluated (the certificate alone proves possession, RFC 8705) */
+    st = t->bind == EKEY_BIND_DPOP ? check_dpop(r, top, dc, rq, raw, &dpop)
+         : t->bind == EKEY_BIND_MTLS ? check_cert(r, dc, rq)
+         : ekey_error_set(&rq->err, EKEY_E_CNF, "cnf", "unbound token");
+    if (st != EKEY_OK)
+        return st;
+    if ((st = ekey_cap_match(t->action, r->method, r->uri, &rq->err)) != EKEY_OK)
+        return st;
+    memset(&c, 0, sizeof(c));
+    c.trace = t->trace;
+    c.limit = t->limit;
+    c.trace_expires = t->exp + dc->skew;
+    c.now = apr_time_sec(top->request_time);
+    if (dpop != NULL) {
+        c.jti = dpop->jti;
+        c.jkt = dpop->jkt;
+        c.jti_expires = dpop->iat + dc->proof_max_age + dc->skew;
+    }
+    return store_consume(r, &c, &rq->uses_left, &rq->err);
+}
+
+static void set_env(request_rec *r, const ekey_req_t *rq)
+{
+    const ekey_token_t *t = rq->token;
+    apr_table_t *e = r->subprocess_env;
+
+    apr_table_setn(e, "EKEY_SUB", t->sub);
+    apr_table_setn(e, "EKEY_TRACE", t->trace);
+    apr_table_setn(e, "EKEY_CAP", t->action);
+    apr_table_setn(e, "EKEY_AUD", t->aud);
+    apr_table_setn(e, "EKEY_USES_LEFT", apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                                     rq->uses_left));
+    apr_table_setn(e, "EKEY_BIND", t->bind == EKEY_BIND_DPOP ? "DPoP" : "mTLS");
+    if (rq->jkt != NULL)
+        apr_table_setn(e, "EKEY_JKT", rq->jkt);
+    if (rq->spiffe_id != NULL)
+        apr_table_setn(e, "EKEY_SPIFFE_ID", rq->spiffe_id);
+}
+
+/* Identity for the handler. The method is what the token covers: override headers that
+ * some backends honour are removed (SECURITY-CASES CAP-15). */
+static void set_identity(request_rec *r, const ekey_req_t *rq)
+{
+    r->user = apr_pstrdup(r->pool, rq->token->sub);
+    r->ap_auth_type = EKEY_AUTH_TYPE;
+    set_env(r, rq);
+    apr_table_unset(r->headers_in, "X-HTTP-Method-Override");
+    apr_table_unset(r->headers_in, "X-HTTP-Method");
+    apr_table_unset(r->headers_in, "X-Method-Override");
+}
+
+static int refuse(request_rec *r, ekey_req_t *rq, ekey_status_t st)
+{
+    int status = ekey_respond(r, rq, st);
+    const ekey_token_t *t = rq->token;
+
+    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
+                  "EKEY00102: %s %s (%s: %s) sub=%s trace=%s jkt=%.8s", ekey_status_code(st),
+                  ekey_status_name(st), rq->err.where, rq->err.text, t ? t->sub : "-",
+                  t ? t->trace : "-", rq->jkt ? rq->jkt : "-");
+    return status;
+}
+
+/* Read once, then gone: no access log format (%{Authorization}i), later module or proxied
+ * backend ever sees the token or the proof (SECURITY-CASES APX-06). */
+static void forget_credentials(request_rec *r, request_rec *top)
+{
+    apr_table_unset(top->headers_in, "Authorization");
+    apr_table_unset(top->headers_in, "DPoP");
+    apr_table_unset(r->headers_in, "Authorization");
+    apr_table_unset(r->headers_in, "DPoP");
+}
+
+/* First (and only) verification of an external request's credentials. */
+static int verify_request(request_rec *r, request_rec *top)
+{
+    ekey_req_t *rq = ekey_req_make(r);
+    const ekey_dir_conf_t *dc = rq->dc;
+    ekey_status_t st;
+
+    if (top != r)                   /* the chain's decision, for reuse and the audit */
+        ap_set_module_config(top->request_config, &ekey_module, rq);
+    if (!ekey_dir_complete(dc)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EKEY00101: AuthType EKey at %s without "
+                      "trusted keys, EKeyIssuer or EKeyAudience", r->uri);
+        forget_credentials(r, top);
+        return ekey_respond(r, rq, EKEY_E_INTERNAL);
+    }
+    st = verify(r, top, dc, rq);
+    forget_credentials(r, top);
+    if (st != EKEY_OK)
+        return refuse(r, rq, st);
+    rq->status = EKEY_OK;
+    set_identity(r, rq);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00100: allowed sub=%s trace=%s "
+                  "bind=%s jkt=%.8s uses_left=%" APR_INT64_T_FMT, rq->token->sub,
+                  rq->token->trace, rq->jkt ? "DPoP" : "mTLS", rq->jkt ? rq->jkt : "-",
+                  rq->uses_left);
+    return OK;
+}
+
+/* An internal request under an E-Key location: the initial request's result, if it was a
+ * success, with this request's own method and URI checked against the capability. */
+static int reuse(request_rec *r, const ekey_req_t *prev)
+{
+    ekey_req_t *rq;
+    ekey_status_t st;
+
+    if (prev == NULL || prev->status != EKEY_OK || prev->token == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00103: internal request without "
+                      "a verified E-Key refused");
+        return prev != NULL && prev->http_status ? prev->http_status : HTTP_UNAUTHORIZED;
+    }
+    rq = ekey_req_make(r);          /* r's own copy: a refusal here is not the chain's */
+    rq->token = prev->token;
+    rq->uses_left = prev->uses_left;
+    rq->jkt = prev->jkt;
+    rq->spiffe_id = prev->spiffe_id;
+    if ((st = ekey_cap_match(prev->token->action, r->method, r->uri, &rq->err)) != EKEY_OK)
+        return refuse(r, rq, st);
+    rq->status = EKEY_OK;
+    set_identity(r, rq);
+    return OK;
+}
+
+int ekey_check_authn(request_rec *r)
+{
+    request_rec *top;
+    ekey_req_t *prev;
+
+    if (!ekey_is_ekey_location(r))
+        return DECLINED;
+    top = ekey_initial_request(r);
+    if (top == r)
+        return verify_request(r, r);
+    prev = ap_get_module_config(top->request_config, &ekey_module);
+    /* an internal redirect whose initial request was not under E-Key is the first look at
+     * the credentials; a subrequest never is (lookups must not consume uses) */
+    if (prev == NULL && r->main == NULL)
+        return verify_request(r, top);
+    return reuse(r, prev);
+}
+
+int ekey_fixups(request_rec *r)
+{
+    ekey_req_t *rq = ap_get_module_config(r->request_config, &ekey_module), *prev;
+    request_rec *top;
+    int rv;
+
+    if (rq != NULL) {
+        rq->pending = EKEY_OK;      /* authorization passed: no refusal to answer */
+        return DECLINED;
+    }
+    top = ekey_initial_request(r);
+    /* access granted without authentication (<RequireAny> with Require ip ...): the
+     * credentials were never read, and still must not reach logs or backends */
+    if (ekey_is_ekey_location(r))
+        forget_credentials(r, top);
+    if (top == r || !ekey_is_ekey_location(r))
+        return DECLINED;
+    /* httpd skipped authn for this internal request (same configuration as its parent) */
+    prev = ap_get_module_config(top->request_config, &ekey_module);
+    if (prev == NULL || prev->status != EKEY_OK)
+        return DECLINED;
+    rv = reuse(r, prev);
+    return rv == OK ? DECLINED : rv;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void ekey_authn_retrieve_optional_fn(void)
+{
+    ssl_lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+}
+
+/* Redis connections are per process; each server with EKeyReplayStore redis gets its own. */
+void ekey_authn_child_init(apr_pool_t *p, server_rec *s)
+{
+    for (; s != NULL; s = s->next) {
+        ekey_srv_conf_t *sc = ekey_srv_conf(s);
+        if (sc->store != EKEY_STORE_REDIS)
+            continue;
+        sc->redis_store = NULL;     /* bound to the Redis store once its API is in */
+    }
+}

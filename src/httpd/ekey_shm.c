@@ -12,6 +12,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "http_core.h"
 #include "ap_provider.h"
 #include "ap_slotmem.h"
 #include "util_mutex.h"
@@ -145,4 +146,39 @@ void ekey_shm_stats(apr_int64_t now, ekey_rtable_stats_t *out)
     }
     ekey_rtable_stats(table, now, out);
     apr_global_mutex_unlock(mutex);
+}
+
+/* ------------------------------------------------------------ hooks */
+
+#include "ekey_config.h"
+
+int ekey_shm_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    ekey_shm_register(pconf);
+    return OK;
+}
+
+/* One table per httpd, sized by the main server's EKeyReplayCapacity, made only when some
+ * server uses the shm store; after the configuration dry run, which must not create it. */
+int ekey_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s)
+{
+    const ekey_srv_conf_t *main_sc = ekey_srv_conf(s);
+    server_rec *v;
+    int used = 0;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    for (v = s; v != NULL; v = v->next)
+        if (ekey_srv_conf(v)->store == EKEY_STORE_SHM)
+            used = 1;
+    if (!used)
+        return OK;
+    return ekey_shm_init(pconf, s, (apr_size_t)main_sc->capacity, main_sc->persist)
+           == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+void ekey_shm_child_hook(apr_pool_t *pchild, server_rec *s)
+{
+    ekey_shm_child_init(pchild, s);
 }

@@ -20,4 +20,10 @@ ekey_store_t *ekey_shm_store(void);
 /* Occupancy and counters, for metrics and the status page. */
 void ekey_shm_stats(apr_int64_t now, ekey_rtable_stats_t *out);
 
+/* The hooks mod_ekey.c registers for the table's lifecycle. */
+int ekey_shm_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+int ekey_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s);
+void ekey_shm_child_hook(apr_pool_t *pchild, server_rec *s);
+
 #endif

@@ -1,2 +1,38 @@
-/* mod_ekey_issuer.c - being written */
-#include "ekey.h"
+/*
+ * mod_ekey_issuer.c - module record and hooks of the E-Key issuer.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_request.h"
+
+#include "ekey_issuer.h"
+
+static int handler(request_rec *r)
+{
+    if (r->handler == NULL)
+        return DECLINED;
+    if (strcmp(r->handler, EKEY_ISS_HANDLER_TOKEN) == 0)
+        return ekey_iss_token_handler(r);
+    if (strcmp(r->handler, EKEY_ISS_HANDLER_JWKS) == 0)
+        return ekey_iss_jwks_handler(r);
+    return DECLINED;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    /* Refuse to start with a minting location that cannot work. */
+    ap_hook_post_config(ekey_iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The two endpoints, selected by SetHandler. */
+    ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(ekey_issuer) = {
+    STANDARD20_MODULE_STUFF,
+    ekey_iss_create_dir,
+    ekey_iss_merge_dir,
+    NULL,
+    NULL,
+    ekey_iss_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

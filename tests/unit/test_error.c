@@ -12,6 +12,7 @@ static const struct {
     { EKEY_E_REQUEST, "invalid_request" },
     { EKEY_E_TOO_LARGE, "invalid_token" },
     { EKEY_E_FORMAT, "invalid_token" },
+    { EKEY_E_SCHEME, "invalid_token" },
     { EKEY_E_BASE64, "invalid_token" },
     { EKEY_E_JSON, "invalid_token" },
     { EKEY_E_ALG, "invalid_token" },
