@@ -38,12 +38,12 @@ mkcert client "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert svid "/CN=svid" ca "subjectAltName=URI:spiffe://example.org/agent-123\nextendedKeyUsage=clientAuth"
 mkcert foreign "/CN=agent-123" otherca "extendedKeyUsage=clientAuth"
 
+htpasswd -cbB "$k/htpasswd" agent-123 s3cret-pass 2>/dev/null
+
 cat > "$work/t/conf/ekey-modules.conf" <<CONF
 LoadModule ekey_module $work/t/modules/mod_ekey.so
+LoadModule ekey_issuer_module $work/t/modules/mod_ekey_issuer.so
 CONF
-if nm -D "$work/t/modules/mod_ekey_issuer.so" | grep -q ' ekey_issuer_module$'; then
-  echo "LoadModule ekey_issuer_module $work/t/modules/mod_ekey_issuer.so" >> "$work/t/conf/ekey-modules.conf"
-fi
 chown -R "$user" "$work"
 chmod 755 "$work"
 

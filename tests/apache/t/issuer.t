@@ -1,0 +1,116 @@
+# mod_ekey_issuer: the prototype's request mints a token the verifier accepts; every field
+# is validated; policy and authentication decide who mints what; the JWKS is public only.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use Apache::TestRequest ();
+use JSON::PP ();
+use MIME::Base64 qw(encode_base64);
+use EKeyTest;
+
+my $J = JSON::PP->new->canonical(1);
+my $base = EKeyTest::base_url();
+
+sub post {
+    my ($path, $body, %h) = @_;
+    my $ua = Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+    my $req = HTTP::Request->new(POST => "$base$path");
+    $req->header('Content-Type' => exists $h{ctype} ? $h{ctype} : 'application/json');
+    $req->header('DPoP' => $h{dpop}) if $h{dpop};
+    $req->header('Authorization' => 'Basic ' . encode_base64($h{basic}, '')) if $h{basic};
+    $req->content(ref $body ? $J->encode($body) : $body);
+    return $ua->request($req);
+}
+
+my $key = client_key();
+my %proto = (sub => 'agent-123', aud => 'https://api.example.com', ttl => 30, bind => 'DPoP',
+             cap => { action => 'POST:/payments', limit => 1 }, jwk => pub_jwk($key));
+sub body { my %o = (%proto, @_); delete $o{$_} for grep { !defined $o{$_} } keys %o; \%o }
+
+my @bad = (
+  ['not JSON', '{"sub":', 400],
+  ['duplicate member', '{"sub":"a","sub":"b","aud":"https://api.example.com","cap":{"action":"POST:/payments"},"jwk":{}}', 400],
+  ['unknown bind', body(bind => 'Bearer'), 400],
+  ['ttl 0', body(ttl => 0), 400],
+  ['ttl above max', body(ttl => 301), 400],
+  ['ttl as string', body(ttl => '30'), 400],
+  ['limit 0', body(cap => { action => 'POST:/payments', limit => 0 }), 400],
+  ['limit above max', body(cap => { action => 'POST:/payments', limit => 101 }), 400],
+  ['limit 1.5', '{"sub":"agent-123","aud":"https://api.example.com","cap":{"action":"POST:/payments","limit":1.5},"jwk":' . $J->encode(pub_jwk($key)) . '}', 400],
+  ['malformed action', body(cap => { action => 'POST /payments', limit => 1 }), 400],
+  ['action with dot segment', body(cap => { action => 'POST:/a/../payments', limit => 1 }), 400],
+  ['jwk with private d', body(jwk => { %{ pub_jwk($key) }, d => $key->export_key_jwk('private', 1)->{d} }), 400],
+  ['jwk wrong curve', body(jwk => { %{ pub_jwk($key) }, crv => 'P-384' }), 400],
+  ['jwk missing', body(jwk => undef), 400],
+  ['client sets trace', body(trace => 'AAAAAAAAAAAAAAAAAAAAAA'), 400],
+  ['client sets exp', body(exp => time + 9999), 400],
+  ['client sets cnf', body(cnf => { jkt => 'x' }), 400],
+  ['unknown member', body(admin => JSON::PP::true), 400],
+  ['sub empty', body(sub => ''), 400],
+  ['capability not allowed', body(cap => { action => 'DELETE:/payments', limit => 1 }), 403],
+  ['audience not allowed', body(aud => 'https://other.example'), 403],
+  ['mTLS without a certificate', body(bind => 'mTLS', jwk => undef), 400],
+);
+
+plan tests => 9 + 2 * @bad + 3 + 3 + 3 + 3;
+
+# The prototype's body mints; the token works at the verifier with a proof of the same key.
+my $res = post('/token', body());
+ok t_cmp($res->code, 200, 'prototype body mints');
+my $ans = body_json($res);
+ok t_cmp($ans->{token_type} // '', 'EKey', 'token_type');
+ok t_cmp($ans->{cnf}{jkt} // '', jkt(pub_jwk($key)), 'cnf.jkt is the thumbprint of the jwk');
+ok t_cmp($ans->{expires_in} // 0, 30, 'expires_in');
+ok t_cmp($res->header('Cache-Control') // '', qr/no-store/, 'no-store');
+ok t_cmp(($ans->{trace} // '') =~ /^[A-Za-z0-9_-]{22}$/ ? 1 : 0, 1, 'trace is 22 base64url chars');
+my $p = proof($key, 'POST', "$base/payments", $ans->{token}, $ans->{trace});
+my $use = ekey_request('POST', '/payments', ['Authorization' => "EKey $ans->{token}"], ['DPoP' => $p]);
+ok t_cmp($use->code, 200, 'minted token accepted by mod_ekey');
+my $p2 = proof($key, 'POST', "$base/payments", $ans->{token}, $ans->{trace});
+my $again = ekey_request('POST', '/payments', ['Authorization' => "EKey $ans->{token}"], ['DPoP' => $p2]);
+ok t_cmp(body_json($again)->{error} // '', 'replay_detected', 'second use refused');
+ok t_cmp(post('/token', body(), ctype => 'text/plain')->code, 415, 'wrong media type: 415');
+
+for my $b (@bad) {
+    my $r = post('/token', $b->[1]);
+    ok t_cmp($r->code, $b->[2], "$b->[0]: status");
+    ok t_cmp(body_json($r)->{error} // '', $b->[2] == 403 ? 'access_denied' : 'invalid_request', "$b->[0]: error");
+}
+
+# Size limit and method.
+ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body over the limit: 413');
+{
+    my $ua = Apache::TestRequest::user_agent(reset => 1);
+    my $r = $ua->get("$base/token");
+    ok t_cmp($r->code, 405, 'GET /token: 405');
+    ok t_cmp($r->header('Allow') // '', 'POST', 'Allow: POST');
+}
+# Proof of possession at minting.
+{
+    my $r = post('/token-pop', body());
+    ok t_cmp(body_json($r)->{error} // '', 'invalid_dpop_proof', 'minting without a proof refused');
+}
+{
+    my $mp = proof($key, 'POST', "$base/token-pop", 'x', undef, claims => { ath => undef, nonce => undef });
+    ok t_cmp(post('/token-pop', body(), dpop => $mp)->code, 200, 'minting with a proof by the jwk');
+    my $other = client_key();
+    my $bad = proof($other, 'POST', "$base/token-pop", 'x', undef, claims => { ath => undef, nonce => undef });
+    ok t_cmp(post('/token-pop', body(), dpop => $bad)->code, 400, 'proof by another key refused');
+}
+# Behind Basic authentication: own sub only.
+{
+    ok t_cmp(post('/token-basic', body())->code, 401, 'no credentials: 401');
+    ok t_cmp(post('/token-basic', body(), basic => 'agent-123:s3cret-pass')->code, 200, 'caller mints for itself');
+    my $r = post('/token-basic', body(sub => 'someone-else'), basic => 'agent-123:s3cret-pass');
+    ok t_cmp($r->code, 403, 'caller may not mint for another sub');
+}
+# JWKS: the issuer key, public members only.
+{
+    my $ua = Apache::TestRequest::user_agent(reset => 1);
+    my $r = $ua->get("$base/.well-known/jwks.json");
+    my $doc = body_json($r);
+    ok t_cmp($r->code, 200, 'JWKS served');
+    ok t_cmp(scalar(@{ $doc->{keys} || [] }), 1, 'one key');
+    ok t_cmp(($r->decoded_content // '') =~ /"d"/ ? 'private' : 'public', 'public', 'no private member');
+}
