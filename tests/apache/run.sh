@@ -12,6 +12,7 @@ id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbi
 work=$(mktemp -d /tmp/ekey-apache.XXXXXX)
 [ -n "${EKEY_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 cp -a "$here/." "$work/"
+cp -a "$here/../../httpd-conf" "$work/httpd-conf"
 rm -rf "$work/t/logs" "$work/t/conf/"*.conf "$work/t/keys"
 mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs"
 cp "$build/.libs/mod_ekey.so" "$build/.libs/mod_ekey_issuer.so" "$work/t/modules/"

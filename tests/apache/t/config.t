@@ -1,0 +1,87 @@
+# Configuration errors stop httpd at startup (apache2 -t) with a message naming the
+# directive; the shipped demo configuration loads.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use EKeyTest;
+
+my $root = t_root();
+my $keys = "$root/keys";
+my $mods = "$root/modules";
+my $tmp = "$root/logs/cfg";
+mkdir $tmp;
+
+my $head = <<"CONF";
+ServerRoot $tmp
+ServerName localhost
+PidFile $tmp/httpd.pid
+ErrorLog $tmp/error.log
+Listen 127.0.0.1:1
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule slotmem_shm_module /usr/lib/apache2/modules/mod_slotmem_shm.so
+LoadModule ekey_module $mods/mod_ekey.so
+LoadModule ekey_issuer_module $mods/mod_ekey_issuer.so
+CONF
+my $loc = "AuthType EKey\nEKeyIssuer https://issuer.example\nEKeyAudience https://api.example.com\n"
+        . "EKeyTrustedKey $keys/issuer.pub.pem\nEKeyPublicOrigin https://api.example.com\n";
+
+# [name, body, directive the message must name]
+my @bad = (
+  ['EKeyClockSkew not a number', "<Location /a>\n${loc}EKeyClockSkew soon\n</Location>", 'EKeyClockSkew'],
+  ['EKeyClockSkew out of range', "<Location /a>\n${loc}EKeyClockSkew 100000\n</Location>", 'EKeyClockSkew'],
+  ['EKeyMaxTTL zero', "<Location /a>\n${loc}EKeyMaxTTL 0\n</Location>", 'EKeyMaxTTL'],
+  ['EKeyProofMaxAge negative', "<Location /a>\n${loc}EKeyProofMaxAge -5\n</Location>", 'EKeyProofMaxAge'],
+  ['EKeyTrustedKey missing file', "<Location /a>\n${loc}EKeyTrustedKey /nonexistent/key.pem\n</Location>", 'EKeyTrustedKey'],
+  ['EKeyPublicOrigin with a path', "<Location /a>\n${loc}EKeyPublicOrigin https://api.example.com/x\n</Location>", 'EKeyPublicOrigin'],
+  ['EKeyPublicOrigin not http', "<Location /a>\n${loc}EKeyPublicOrigin ftp://api.example.com\n</Location>", 'EKeyPublicOrigin'],
+  ['EKeyTokenAlgorithms none', "<Location /a>\n${loc}EKeyTokenAlgorithms none\n</Location>", 'EKeyTokenAlgorithms'],
+  ['EKeyReplayStore unknown', "EKeyReplayStore memcache", 'EKeyReplayStore'],
+  ['EKeyReplayCapacity too small', "EKeyReplayCapacity 2", 'EKeyReplayCapacity'],
+  ['Require ekey-cap bad line', "<Location /a>\n${loc}Require ekey-cap POST/payments\n</Location>", 'ekey-cap'],
+  ['EKeyIssuerMaxLimit zero', "<Location /t>\nEKeyIssuerMaxLimit 0\n</Location>", 'EKeyIssuerMaxLimit'],
+  ['EKeyIssuerSigningKey public key', "<Location /t>\nEKeyIssuerSigningKey $keys/issuer.pub.pem\n</Location>", 'EKeyIssuerSigningKey'],
+  ['EKeyIssuerCapability bad pattern', "<Location /t>\nEKeyIssuerCapability payments\n</Location>", 'EKeyIssuerCapability'],
+);
+
+plan tests => 2 * @bad + 2 + 2;
+
+my $n = 0;
+sub configtest {
+    my ($name, $body) = @_;
+    my $f = sprintf('%s/case%02d.conf', $tmp, ++$n);   # the name must not leak into messages
+    open(my $fh, '>', $f) or die "$f: $!";
+    print $fh $head, $body, "\n";
+    close $fh;
+    my $out = `/usr/sbin/apache2 -t -f '$f' 2>&1`;
+    return ($? >> 8, $out);
+}
+
+for my $b (@bad) {
+    my ($rc, $out) = configtest($b->[0], $b->[1]);
+    ok t_cmp($rc != 0 ? 'refused' : 'accepted', 'refused', "$b->[0]: refused");
+    ok t_cmp($out, qr/\Q$b->[2]\E/, "$b->[0]: message names $b->[2]");
+}
+
+# A location that cannot verify anything (no trusted key) is refused at startup too.
+{
+    my ($rc, $out) = configtest('no keys', "<Location /a>\nAuthType EKey\nEKeyIssuer https://i.example\nEKeyAudience https://a.example\nRequire valid-user\n</Location>");
+    ok t_cmp($rc != 0 ? 'refused' : 'accepted', 'refused', 'AuthType EKey without keys refused');
+}
+{
+    my ($rc, $out) = configtest('good', "<Location /a>\n${loc}Require ekey-cap POST:/a\n</Location>");
+    ok t_cmp("$rc $out", qr/^0 .*Syntax OK/s, 'a complete location is accepted');
+}
+
+# The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).
+{
+    mkdir "$keys/htdocs";
+    local $ENV{EKEY_DEMO} = $keys;
+    local $ENV{EKEY_MODULES} = $mods;
+    local $ENV{EKEY_CONF} = "$root/../httpd-conf";
+    my $out = `/usr/sbin/apache2 -t -f '$root/../httpd-conf/demo.conf' -DEKEY_DEMO_NOUSER 2>&1`;
+    ok t_cmp($? >> 8, 0, 'httpd-conf/demo.conf: configtest passes');
+    ok t_cmp($out, qr/Syntax OK/, 'httpd-conf/demo.conf: Syntax OK');
+}
