@@ -22,7 +22,6 @@
 #include "ekey_config.h"
 #include "ekey_respond.h"
 #include "ekey_auditlog.h"
-#include "ekey_shm.h"
 
 #define DIR_CMD (OR_AUTHCFG | RSRC_CONF)
 #define KEY_CMD (ACCESS_CONF | RSRC_CONF)      /* never .htaccess: keys are read at startup */
@@ -67,9 +66,11 @@ static const command_rec ekey_cmds[] = {
     AP_INIT_TAKE1("EKeyReplayStore", ekey_set_store, NULL, RSRC_CONF,
                   "shm (default) or redis"),
     AP_INIT_TAKE1("EKeyReplayCapacity", ekey_set_srv_int, (void *)&ekey_f_capacity, RSRC_CONF,
-                  "entries of the shm replay table, 8..100000000 (default 100000)"),
+                  "entries of the shm replay table, 8..100000000 (default 100000; "
+                  "global)"),
     AP_INIT_FLAG("EKeyReplayPersist", ekey_set_srv_flag, (void *)&ekey_f_persist, RSRC_CONF,
-                 "On: keep the shm replay table across a full restart (default Off)"),
+                 "On: keep the shm replay table across a full restart (default Off; "
+                 "global)"),
     AP_INIT_TAKE1("EKeyRedisServer", ekey_set_redis_server, NULL, RSRC_CONF,
                   "host[:port] of the Redis replay store (default 127.0.0.1:6379)"),
     AP_INIT_TAKE12("EKeyRedisAuth", ekey_set_redis_auth, NULL, RSRC_CONF,
@@ -113,13 +114,12 @@ static void ekey_register_hooks(apr_pool_t *p)
     /* mod_ssl's ssl_var_lookup gives the client certificate (never a header). */
     ap_hook_optional_fn_retrieve(ekey_authn_retrieve_optional_fn, NULL, NULL,
                                  APR_HOOK_MIDDLE);
-    /* The shm replay table: mutex type before the config is read (so Mutex tunes it),
-     * memory after the dry run, mutex re-opened in each child. */
-    ap_hook_pre_config(ekey_shm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(ekey_shm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(ekey_shm_child_hook, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Redis connections are per process: made after fork. */
-    ap_hook_child_init(ekey_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The replay store: the shm mutex type before the configuration is read (so Mutex can
+     * tune it), the shm table after the dry run, then per child the mutex and the Redis
+     * connections (never across fork). */
+    ap_hook_pre_config(ekey_store_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(ekey_store_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ekey_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(ekey) = {

@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
   build-essential autoconf automake libtool pkg-config clang
   apache2 apache2-dev libssl-dev libjansson-dev libhiredis-dev libcurl4-openssl-dev
-  libcmocka-dev redis-server openssl curl
+  libcmocka-dev redis-server redis-tools apache2-utils openssl curl
   libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-perl
   libcryptx-perl libcrypt-jwt-perl libio-socket-ssl-perl
 )

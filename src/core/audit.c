@@ -1,8 +1,9 @@
 /*
  * audit.c - one JSON line per decision, for a SIEM.
  *
- * Built with jansson so every string is escaped; only identifiers go in (sub, trace, the
- * capability, a short jkt prefix), never a token, a proof or a key.
+ * Built with jansson so every string is escaped and a line never holds a raw newline. Only
+ * identifiers go in (sub, trace, the capability, the first characters of the proof key's
+ * thumbprint), never a token, a proof or a key. Absent fields are omitted, not null.
  */
 #include <string.h>
 #include <time.h>
@@ -12,50 +13,74 @@
 
 #define JKT_PREFIX 8
 
-static void add_str(json_t *o, const char *k, const char *v)
+/* A value that is not valid UTF-8 (a raw byte in a request path) keeps its line: bytes
+ * from 0x80 up are written as the text "\xHH", so nothing is lost or silently dropped. */
+static json_t *text(apr_pool_t *p, const char *v)
 {
-    json_t *s;
+    json_t *s = json_string(v);
+    apr_size_t i, n;
+    char *out;
 
-    /* json_string rejects invalid UTF-8; such a value is logged as absent rather than lost
-     * with the whole line. */
-    if (v != NULL && (s = json_string(v)) != NULL)
-        json_object_set_new(o, k, s);
+    if (s != NULL)
+        return s;
+    n = strlen(v);
+    out = apr_palloc(p, 4 * n + 1);
+    for (i = 0, n = 0; v[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x80)
+            out[n++] = (char)c;
+        else
+            n += (apr_size_t)apr_snprintf(out + n, 5, "\\x%02X", c);
+    }
+    out[n] = '\0';
+    return json_string(out);
 }
 
+static void add_str(apr_pool_t *p, json_t *o, const char *k, const char *v)
+{
+    if (v != NULL)
+        json_object_set_new(o, k, text(p, v));
+}
+
+/* 2023-11-14T22:13:20.123456Z */
 static const char *iso_time(apr_pool_t *p, apr_int64_t usec)
 {
-    time_t secs = (time_t)(usec / 1000000);
+    time_t secs;
     struct tm tm;
     char buf[32];
 
-    if (gmtime_r(&secs, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    if (usec < 0)
+        return NULL;
+    secs = (time_t)(usec / 1000000);
+    if (gmtime_r(&secs, &tm) == NULL
+        || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
         return NULL;
     return apr_psprintf(p, "%s.%06ldZ", buf, (long)(usec % 1000000));
 }
 
 char *ekey_audit_format(apr_pool_t *p, const ekey_audit_t *ev)
 {
-    json_t *o = ekey_json_own(p, json_object());
+    json_t *o;
     char *line;
 
-    if (o == NULL || ev == NULL || ev->decision == NULL)
+    if (ev == NULL || ev->decision == NULL || (o = ekey_json_own(p, json_object())) == NULL)
         return NULL;
-    add_str(o, "time", iso_time(p, ev->time_usec));
-    add_str(o, "decision", ev->decision);
-    add_str(o, "code", ev->code);
-    add_str(o, "sub", ev->sub);
-    add_str(o, "trace", ev->trace);
-    add_str(o, "aud", ev->aud);
-    add_str(o, "cap", ev->cap);
-    add_str(o, "bind", ev->bind);
+    add_str(p, o, "time", iso_time(p, ev->time_usec));
+    add_str(p, o, "decision", ev->decision);
+    add_str(p, o, "code", ev->code);
+    add_str(p, o, "sub", ev->sub);
+    add_str(p, o, "trace", ev->trace);
+    add_str(p, o, "aud", ev->aud);
+    add_str(p, o, "cap", ev->cap);
+    add_str(p, o, "bind", ev->bind);
     if (ev->uses_left >= 0)
         json_object_set_new(o, "uses_left", json_integer(ev->uses_left));
-    add_str(o, "client", ev->client);
-    add_str(o, "request_id", ev->request_id);
-    add_str(o, "method", ev->method);
-    add_str(o, "uri", ev->uri);
+    add_str(p, o, "client", ev->client);
+    add_str(p, o, "request_id", ev->request_id);
+    add_str(p, o, "method", ev->method);
+    add_str(p, o, "uri", ev->uri);
     if (ev->jkt != NULL)
-        add_str(o, "jkt_prefix", apr_pstrndup(p, ev->jkt, JKT_PREFIX));
+        add_str(p, o, "jkt_prefix", apr_pstrndup(p, ev->jkt, JKT_PREFIX));
     if ((line = ekey_json_dump(p, o)) == NULL)
         return NULL;
     return apr_pstrcat(p, line, "\n", NULL);

@@ -3,39 +3,42 @@
  *
  * The region is shared memory in httpd (ekey_shm.c) and plain memory in tests; the caller
  * holds a lock around every call. It is a replay table, not a cache: a live entry is never
- * evicted. Open addressing with a bounded probe window; an entry whose expiry has passed is
- * free for reuse in place, so no deletion and no tombstones are needed. When the window of a
- * key holds no free slot the table is full and the request is refused (fail closed).
+ * evicted. Open addressing with linear probing over a bounded window of RT_WINDOW slots; an
+ * entry whose expiry has passed is free for reuse in place, so there is no deletion and no
+ * tombstone. A lookup always scans the whole window (an expired or reused slot never ends
+ * it), because an insert puts a key anywhere in its window. When the window of a key holds
+ * no reusable slot the table is full and the request is refused (fail closed).
  *
- * Slots are chosen by SipHash-2-4 under a random key made when the region is formatted, so a
- * client cannot aim many traces at one window (hash flooding).
+ * Entries are identified by SipHash-2-4 with a 128-bit output under a random key made when
+ * the region is formatted: "t" || trace, or "j" || len(jkt) || jkt || jti (the jti is
+ * namespaced by the proof key). The same keyed digest picks the window, so a client cannot
+ * aim many ids at one window (hash flooding) nor predict a collision. No allocation, no
+ * OpenSSL and no system call happen inside consume: the critical section stays short.
  */
 #include <string.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "ekey.h"
 
-#define RT_MAGIC    0x454b5254u   /* "EKRT" */
-#define RT_VERSION  1u
-#define RT_WINDOW   64u           /* probe window: bounded work per request */
-#define KIND_TRACE  1u
-#define KIND_JTI    2u
+#define RT_MAGIC      0x454b5254u   /* "EKRT" */
+#define RT_VERSION    2u
+#define RT_WINDOW     64u           /* probe window: bounded work per request */
+#define RT_MAX_ID_LEN 4096u         /* longest trace, jkt or jti we hash (time bound) */
 
 typedef struct {
     apr_uint32_t magic, version;
     apr_uint64_t capacity;
-    apr_uint64_t k0, k1;          /* SipHash key */
+    apr_uint64_t k0, k1;            /* SipHash key */
     apr_uint64_t allowed, replays, full_events;
-    apr_uint64_t pad[1];
-} rt_header_t;                    /* 64 bytes */
+    apr_uint64_t reserved;
+} rt_header_t;                      /* 64 bytes */
 
 typedef struct {
-    unsigned char key[16];        /* SHA-256 of kind and value, truncated */
-    apr_int64_t expires;          /* 0: never used; <= now: free */
-    apr_uint32_t uses;
-    apr_uint32_t kind;
-} rt_entry_t;                     /* 32 bytes */
+    apr_uint64_t id[2];             /* keyed digest; id[0] also picks the window */
+    apr_int64_t expires;            /* 0: never used; <= now: free for reuse */
+    apr_uint32_t uses;              /* trace entries: uses consumed */
+    apr_uint32_t spare;
+} rt_entry_t;                       /* 32 bytes */
 
 struct ekey_rtable_t {
     rt_header_t *hdr;
@@ -43,14 +46,23 @@ struct ekey_rtable_t {
     apr_size_t capacity;
 };
 
-/* ----------------------------------------------------------------- siphash */
+/* ---------------------------------------------------- SipHash-2-4, 128-bit */
+
+typedef struct {
+    apr_uint64_t v0, v1, v2, v3;
+    unsigned char tail[8];
+    apr_size_t ntail, total;
+} sip_t;
 
 #define ROTL(x, b) (apr_uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND \
-    do { v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-         v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-         v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
+
+static void sipround(sip_t *s)
+{
+    s->v0 += s->v1; s->v1 = ROTL(s->v1, 13); s->v1 ^= s->v0; s->v0 = ROTL(s->v0, 32);
+    s->v2 += s->v3; s->v3 = ROTL(s->v3, 16); s->v3 ^= s->v2;
+    s->v0 += s->v3; s->v3 = ROTL(s->v3, 21); s->v3 ^= s->v0;
+    s->v2 += s->v1; s->v1 = ROTL(s->v1, 17); s->v1 ^= s->v2; s->v2 = ROTL(s->v2, 32);
+}
 
 static apr_uint64_t load64(const unsigned char *p)
 {
@@ -62,67 +74,105 @@ static apr_uint64_t load64(const unsigned char *p)
     return v;
 }
 
-/* SipHash-2-4 of exactly 16 bytes (the digest): two message words and the length block. */
-static apr_uint64_t siphash16(apr_uint64_t k0, apr_uint64_t k1, const unsigned char *m)
+static void sip_word(sip_t *s, apr_uint64_t m)
 {
-    apr_uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-    apr_uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-    apr_uint64_t w[3];
-    int i;
+    s->v3 ^= m;
+    sipround(s);
+    sipround(s);
+    s->v0 ^= m;
+}
 
-    w[0] = load64(m);
-    w[1] = load64(m + 8);
-    w[2] = (apr_uint64_t)16 << 56;
-    for (i = 0; i < 3; i++) {
-        v3 ^= w[i];
-        SIPROUND;
-        SIPROUND;
-        v0 ^= w[i];
+static void sip_init(sip_t *s, apr_uint64_t k0, apr_uint64_t k1)
+{
+    s->v0 = k0 ^ 0x736f6d6570736575ULL;
+    s->v1 = k1 ^ 0x646f72616e646f6dULL ^ 0xee;   /* 0xee: the 128-bit output variant */
+    s->v2 = k0 ^ 0x6c7967656e657261ULL;
+    s->v3 = k1 ^ 0x7465646279746573ULL;
+    s->ntail = s->total = 0;
+}
+
+static void sip_update(sip_t *s, const void *data, apr_size_t len)
+{
+    const unsigned char *p = data;
+
+    s->total += len;
+    while (len > 0) {
+        s->tail[s->ntail++] = *p++;
+        len--;
+        if (s->ntail == 8) {
+            sip_word(s, load64(s->tail));
+            s->ntail = 0;
+        }
     }
-    v2 ^= 0xff;
-    SIPROUND; SIPROUND; SIPROUND; SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static void sip_final(sip_t *s, apr_uint64_t out[2])
+{
+    apr_uint64_t b = (apr_uint64_t)(s->total & 0xff) << 56;
+    apr_size_t i;
+
+    for (i = 0; i < s->ntail; i++)
+        b |= (apr_uint64_t)s->tail[i] << (8 * i);
+    sip_word(s, b);
+    s->v2 ^= 0xee;
+    for (i = 0; i < 4; i++)
+        sipround(s);
+    out[0] = s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+    s->v1 ^= 0xdd;
+    for (i = 0; i < 4; i++)
+        sipround(s);
+    out[1] = s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
 /* ---------------------------------------------------------------- layout */
 
 apr_size_t ekey_rtable_size(apr_size_t capacity)
 {
-    if (capacity == 0 || capacity > ((apr_size_t)-1 - sizeof(rt_header_t)) / sizeof(rt_entry_t))
+    if (capacity == 0
+        || capacity > ((apr_size_t)-1 - sizeof(rt_header_t)) / sizeof(rt_entry_t))
         return 0;
     return sizeof(rt_header_t) + capacity * sizeof(rt_entry_t);
+}
+
+static void format_region(void *mem, apr_size_t capacity, const unsigned char key[16])
+{
+    rt_header_t *h = mem;
+
+    memset(mem, 0, ekey_rtable_size(capacity));
+    h->magic = RT_MAGIC;
+    h->version = RT_VERSION;
+    h->capacity = capacity;
+    h->k0 = load64(key);
+    h->k1 = load64(key + 8);
 }
 
 ekey_status_t ekey_rtable_attach(ekey_rtable_t **out, apr_pool_t *p, void *mem,
                                  apr_size_t capacity, int format, ekey_error_t *err)
 {
-    rt_header_t *h = mem;
+    const rt_header_t *h = mem;
     unsigned char key[16];
     ekey_rtable_t *t;
     ekey_status_t st;
 
     *out = NULL;
-    if (mem == NULL || ekey_rtable_size(capacity) == 0)
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable", "no memory or bad capacity");
+    if (mem == NULL || ekey_rtable_size(capacity) == 0
+        || ((apr_uintptr_t)mem % sizeof(apr_uint64_t)) != 0)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.attach",
+                              "no memory, misaligned memory or bad capacity");
     if (format) {
         if ((st = ekey_random(key, sizeof(key), err)) != EKEY_OK)
             return st;
-        memset(mem, 0, ekey_rtable_size(capacity));
-        h->magic = RT_MAGIC;
-        h->version = RT_VERSION;
-        h->capacity = capacity;
-        h->k0 = load64(key);
-        h->k1 = load64(key + 8);
+        format_region(mem, capacity, key);
         OPENSSL_cleanse(key, sizeof(key));
     }
     else if (h->magic != RT_MAGIC || h->version != RT_VERSION || h->capacity != capacity) {
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable",
-                              "region is not a replay table of capacity %lu",
-                              (unsigned long)capacity);
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.attach",
+                              "region is not a version %u replay table of %lu entries",
+                              RT_VERSION, (unsigned long)capacity);
     }
     t = apr_pcalloc(p, sizeof(*t));
-    t->hdr = h;
-    t->slots = (rt_entry_t *)(h + 1);
+    t->hdr = mem;
+    t->slots = (rt_entry_t *)(t->hdr + 1);
     t->capacity = capacity;
     *out = t;
     return EKEY_OK;
@@ -130,123 +180,159 @@ ekey_status_t ekey_rtable_attach(ekey_rtable_t **out, apr_pool_t *p, void *mem,
 
 /* ---------------------------------------------------------------- lookup */
 
-/* SHA-256 of kind || a || ":" || b, truncated to 16 bytes: collision resistant, so two
- * distinct ids never share an entry. The inputs are base64url or printable ids (jti <= 256
- * characters), so they fit the stack buffer and ':' never occurs inside a jkt. Returns 0
- * when they do not fit. */
-static int digest(unsigned char out[16], unsigned kind, const char *a, const char *b)
+static void id_trace(const ekey_rtable_t *t, const char *trace, apr_size_t len,
+                     apr_uint64_t id[2])
 {
-    unsigned char buf[512], md[SHA256_DIGEST_LENGTH];
-    apr_size_t la = strlen(a), lb = b != NULL ? strlen(b) : 0;
+    sip_t s;
 
-    if (la + lb + 2 > sizeof(buf))
-        return 0;
-    buf[0] = (unsigned char)kind;
-    memcpy(buf + 1, a, la);
-    buf[1 + la] = ':';
-    if (lb > 0)
-        memcpy(buf + 2 + la, b, lb);
-    if (SHA256(buf, la + lb + 2, md) == NULL)
-        return 0;
-    memcpy(out, md, 16);
-    return 1;
+    sip_init(&s, t->hdr->k0, t->hdr->k1);
+    sip_update(&s, "t", 1);
+    sip_update(&s, trace, len);
+    sip_final(&s, id);
+}
+
+/* The jkt's length goes in first, so no (jkt, jti) pair can pose as another. */
+static void id_jti(const ekey_rtable_t *t, const char *jkt, apr_size_t jkt_len,
+                   const char *jti, apr_size_t jti_len, apr_uint64_t id[2])
+{
+    unsigned char n[8];
+    sip_t s;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        n[i] = (unsigned char)(((apr_uint64_t)jkt_len >> (8 * i)) & 0xff);
+    sip_init(&s, t->hdr->k0, t->hdr->k1);
+    sip_update(&s, "j", 1);
+    sip_update(&s, n, sizeof(n));
+    sip_update(&s, jkt, jkt_len);
+    sip_update(&s, jti, jti_len);
+    sip_final(&s, id);
 }
 
 typedef struct {
-    apr_size_t found;             /* index of the live entry, or capacity when absent */
-    apr_size_t free1, free2;      /* first two reusable slots of the window, or capacity */
+    apr_size_t found;               /* index of the live entry, or capacity when absent */
+    apr_size_t free1, free2;        /* first two reusable slots of the window, or capacity */
 } probe_t;
 
-static void probe(const ekey_rtable_t *t, const unsigned char key[16], unsigned kind,
-                  apr_int64_t now, probe_t *pr)
+/* Scans the whole window: a free or expired slot does not end the search, since the key
+ * may sit after it (inserted before that slot's entry expired). */
+static void probe(const ekey_rtable_t *t, const apr_uint64_t id[2], apr_int64_t now,
+                  probe_t *pr)
 {
     apr_size_t n = t->capacity, i, idx, win = n < RT_WINDOW ? n : RT_WINDOW;
     const rt_entry_t *e;
 
     pr->found = pr->free1 = pr->free2 = n;
-    idx = (apr_size_t)(siphash16(t->hdr->k0, t->hdr->k1, key) % n);
+    idx = (apr_size_t)(id[0] % (apr_uint64_t)n);
     for (i = 0; i < win; i++, idx = (idx + 1 == n) ? 0 : idx + 1) {
         e = &t->slots[idx];
-        if (e->expires <= now) {  /* free or expired: reusable, and the probe goes on */
+        if (e->expires <= now) {
             if (pr->free1 == n)
                 pr->free1 = idx;
             else if (pr->free2 == n)
                 pr->free2 = idx;
         }
-        else if (e->kind == kind && memcmp(e->key, key, 16) == 0) {
+        else if (e->id[0] == id[0] && e->id[1] == id[1]) {
             pr->found = idx;
             return;
         }
     }
 }
 
-static void put(rt_entry_t *e, const unsigned char key[16], unsigned kind,
-                apr_int64_t expires, apr_uint32_t uses)
+static void put(rt_entry_t *e, const apr_uint64_t id[2], apr_int64_t expires)
 {
-    memcpy(e->key, key, 16);
-    e->kind = kind;
+    e->id[0] = id[0];
+    e->id[1] = id[1];
     e->expires = expires;
-    e->uses = uses;
-}
-
-/* A free slot for the jti that is not the one just chosen for the trace. */
-static apr_size_t other_free(const probe_t *pj, apr_size_t taken)
-{
-    return pj->free1 != taken ? pj->free1 : pj->free2;
+    e->uses = 0;
+    e->spare = 0;
 }
 
 static ekey_status_t full(ekey_rtable_t *t, ekey_error_t *err)
 {
     t->hdr->full_events++;
-    return ekey_error_set(err, EKEY_E_STORE_FULL, "rtable",
-                          "replay table full: no free slot in the probe window");
+    return ekey_error_set(err, EKEY_E_STORE_FULL, "rtable.consume",
+                          "replay table full: no reusable slot in the probe window");
+}
+
+static int bad_request(const ekey_consume_t *req, apr_size_t *tl, apr_size_t *kl,
+                       apr_size_t *jl)
+{
+    if (req == NULL || req->trace == NULL || req->limit < 1
+        || req->limit > (apr_int64_t)0xffffffffu || req->trace_expires <= req->now)
+        return 1;
+    *tl = strlen(req->trace);
+    *kl = req->jkt != NULL ? strlen(req->jkt) : 0;
+    *jl = req->jti != NULL ? strlen(req->jti) : 0;
+    return *tl == 0 || *tl > RT_MAX_ID_LEN || *kl > RT_MAX_ID_LEN
+           || (req->jti != NULL && (*jl == 0 || *jl > RT_MAX_ID_LEN));
+}
+
+/* The slots a successful consume writes, chosen before anything changes (all or nothing):
+ * the trace's own entry or a reusable one, and for the jti a reusable one that differs. */
+static ekey_status_t pick(ekey_rtable_t *t, const probe_t *pt, const probe_t *pj,
+                          int has_jti, apr_size_t *ts, apr_size_t *js, ekey_error_t *err)
+{
+    apr_size_t n = t->capacity;
+
+    *ts = pt->found != n ? pt->found : pt->free1;
+    if (*ts == n)
+        return full(t, err);
+    if (has_jti) {
+        *js = pj->free1 != *ts ? pj->free1 : pj->free2;
+        if (*js == n)
+            return full(t, err);
+    }
+    return EKEY_OK;
 }
 
 ekey_status_t ekey_rtable_consume(ekey_rtable_t *t, const ekey_consume_t *req,
                                   apr_int64_t *uses_left, ekey_error_t *err)
 {
-    unsigned char kt[16], kj[16];
+    apr_uint64_t kt[2], kj[2];
+    apr_size_t tl, kl, jl, ts, js = 0;
     probe_t pt, pj;
-    apr_size_t n, ts, js = 0;
     rt_entry_t *e;
+    ekey_status_t st;
     int has_jti;
 
     *uses_left = 0;
-    if (t == NULL || req == NULL || req->trace == NULL || req->limit < 1
-        || req->limit > 0x7fffffff || req->trace_expires <= req->now)
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable", "bad consume request");
-    n = t->capacity;
+    if (t == NULL || bad_request(req, &tl, &kl, &jl))
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.consume",
+                              "bad consume request (limit, expiry or id length)");
     has_jti = req->jti != NULL;
-    if (!digest(kt, KIND_TRACE, req->trace, NULL)
-        || (has_jti && !digest(kj, KIND_JTI, req->jkt != NULL ? req->jkt : "", req->jti)))
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable", "trace or jti too long");
-    probe(t, kt, KIND_TRACE, req->now, &pt);
+    id_trace(t, req->trace, tl, kt);
+    probe(t, kt, req->now, &pt);
     if (has_jti) {
-        probe(t, kj, KIND_JTI, req->now, &pj);
-        if (pj.found != n) {
+        id_jti(t, req->jkt != NULL ? req->jkt : "", kl, req->jti, jl, kj);
+        probe(t, kj, req->now, &pj);
+        if (pj.found != t->capacity) {
             t->hdr->replays++;
-            return ekey_error_set(err, EKEY_E_JTI_REPLAY, "rtable", "DPoP jti seen before");
+            return ekey_error_set(err, EKEY_E_JTI_REPLAY, "rtable.consume",
+                                  "DPoP proof jti seen before");
         }
     }
-    if (pt.found != n && t->slots[pt.found].uses >= (apr_uint64_t)req->limit) {
-        t->hdr->replays++;
-        if (has_jti && pj.free1 != n)  /* remember the proof too: best effort */
-            put(&t->slots[pj.free1], kj, KIND_JTI, req->jti_expires, 0);
-        return ekey_error_set(err, EKEY_E_REPLAY, "rtable", "all uses consumed");
+    else {
+        pj.found = pj.free1 = pj.free2 = t->capacity;
     }
-    /* Both slots are found before anything changes: all or nothing. */
-    ts = pt.found != n ? pt.found : pt.free1;
-    if (ts == n)
-        return full(t, err);
-    if (has_jti && (js = other_free(&pj, ts)) == n)
-        return full(t, err);
+    if (pt.found != t->capacity && t->slots[pt.found].uses >= (apr_uint64_t)req->limit) {
+        t->hdr->replays++;
+        if (has_jti && pj.free1 != t->capacity)  /* the proof is burnt too: best effort */
+            put(&t->slots[pj.free1], kj, req->jti_expires > req->now ? req->jti_expires
+                                                                     : req->now + 1);
+        return ekey_error_set(err, EKEY_E_REPLAY, "rtable.consume",
+                              "all %ld uses of the token consumed", (long)req->limit);
+    }
+    if ((st = pick(t, &pt, &pj, has_jti, &ts, &js, err)) != EKEY_OK)
+        return st;
     e = &t->slots[ts];
-    if (pt.found == n)
-        put(e, kt, KIND_TRACE, req->trace_expires, 0);
+    if (pt.found == t->capacity)
+        put(e, kt, req->trace_expires);
+    else if (e->expires < req->trace_expires)
+        e->expires = req->trace_expires;
     e->uses++;
     if (has_jti)
-        put(&t->slots[js], kj, KIND_JTI,
-            req->jti_expires > req->now ? req->jti_expires : req->now + 1, 0);
+        put(&t->slots[js], kj, req->jti_expires > req->now ? req->jti_expires : req->now + 1);
     t->hdr->allowed++;
     *uses_left = req->limit - (apr_int64_t)e->uses;
     return EKEY_OK;

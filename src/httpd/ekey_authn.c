@@ -31,7 +31,6 @@
 
 #include "ekey_config.h"
 #include "ekey_respond.h"
-#include "ekey_shm.h"
 
 APLOG_USE_MODULE(ekey);
 
@@ -201,6 +200,10 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     char *norm;
     ekey_status_t st;
 
+    /* httpd joins repeated DPoP fields with ", " (a proof never has a comma): ambiguous
+     * credentials are invalid_request, never "first one wins" (DESIGN.md). */
+    if (proof != NULL && strchr(proof, ',') != NULL)
+        return ekey_error_set(&rq->err, EKEY_E_REQUEST, "dpop", "repeated DPoP fields");
     if ((origin = public_origin(r, dc)) == NULL)
         return ekey_error_set(&rq->err, EKEY_E_INTERNAL, "origin",
                               "no usable public origin (set EKeyPublicOrigin)");
@@ -304,8 +307,7 @@ static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_
 static ekey_status_t store_consume(request_rec *r, const ekey_consume_t *c,
                                    apr_int64_t *uses_left, ekey_error_t *err)
 {
-    const ekey_srv_conf_t *sc = ekey_srv_conf(r->server);
-    ekey_store_t *st = sc->store == EKEY_STORE_REDIS ? sc->redis_store : ekey_shm_store();
+    ekey_store_t *st = ekey_srv_store(r->server);
 
     if (st == NULL)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "store", "no replay store");
@@ -553,13 +555,3 @@ void ekey_authn_retrieve_optional_fn(void)
     ssl_lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
 }
 
-/* Redis connections are per process; each server with EKeyReplayStore redis gets its own. */
-void ekey_authn_child_init(apr_pool_t *p, server_rec *s)
-{
-    for (; s != NULL; s = s->next) {
-        ekey_srv_conf_t *sc = ekey_srv_conf(s);
-        if (sc->store != EKEY_STORE_REDIS)
-            continue;
-        sc->redis_store = NULL;     /* bound to the Redis store once its API is in */
-    }
-}

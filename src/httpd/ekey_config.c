@@ -19,6 +19,10 @@
 #include "http_log.h"
 
 #include "ekey_config.h"
+#include "ekey_shm.h"
+#ifdef EKEY_HAVE_HIREDIS
+#include "ekey_redis.h"
+#endif
 
 APLOG_USE_MODULE(ekey);
 
@@ -255,15 +259,28 @@ const char *ekey_set_srv_string(cmd_parms *cmd, void *dconf, const char *arg)
     return set_string(cmd, ekey_srv_conf(cmd->server), arg, 0);
 }
 
+/* The shm table is one for the whole httpd: its size and persistence are global. */
+static const char *global_only(cmd_parms *cmd)
+{
+    if (cmd->info != &ekey_f_capacity && cmd->info != &ekey_f_persist)
+        return NULL;
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
 const char *ekey_set_srv_int(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    return set_int(cmd, ekey_srv_conf(cmd->server), arg);
+    const char *msg = global_only(cmd);
+
+    return msg != NULL ? msg : set_int(cmd, ekey_srv_conf(cmd->server), arg);
 }
 
 const char *ekey_set_srv_flag(cmd_parms *cmd, void *dconf, int on)
 {
-    set_flag(cmd, ekey_srv_conf(cmd->server), on);
-    return NULL;
+    const char *msg = global_only(cmd);
+
+    if (msg == NULL)
+        set_flag(cmd, ekey_srv_conf(cmd->server), on);
+    return msg;
 }
 
 /* ------------------------------------------------------------ keys */
@@ -395,7 +412,8 @@ const char *ekey_set_redis_server(cmd_parms *cmd, void *dconf, const char *arg)
     apr_port_t port = 0;
 
     if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS
-        || host == NULL || scope != NULL)
+        || host == NULL || scope != NULL
+        || (port == 0 && strchr(arg[0] == '[' ? strchr(arg, ']') : arg, ':') != NULL))
         return apr_psprintf(cmd->pool, "%s: '%s' is not host[:port]", cmd->cmd->name, arg);
     sc->redis_host = host;
     sc->redis_port = port != 0 ? port : EKEY_DEFAULT_REDIS_PORT;
@@ -509,4 +527,107 @@ int ekey_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
         }
     }
     return rv;
+}
+
+/* ------------------------------------------------------------ replay store binding */
+
+/* 1 if some section of some server uses EKey directives: only then is a store needed (a
+ * server that loads mod_ekey without using it must not need mod_slotmem_shm). */
+static int ekey_used(server_rec *s)
+{
+    for (; s != NULL; s = s->next)
+        if (ekey_srv_conf(s)->dirs->nelts > 0)
+            return 1;
+    return 0;
+}
+
+ekey_store_t *ekey_srv_store(const server_rec *s)
+{
+    const ekey_srv_conf_t *sc = ekey_srv_conf(s);
+
+    return sc->store == EKEY_STORE_REDIS ? sc->redis_store : ekey_shm_store();
+}
+
+int ekey_store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    ekey_shm_register(pconf);
+    return OK;
+}
+
+/* One shm table for the whole httpd, sized by the main server (the directives are global);
+ * made after the dry run, and a failure stops the start instead of answering 503 later. */
+int ekey_store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    const ekey_srv_conf_t *main_sc = ekey_srv_conf(s);
+    server_rec *sv;
+    apr_status_t rv;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG || !ekey_used(s))
+        return OK;
+    for (sv = s; sv != NULL; sv = sv->next)
+        if (ekey_srv_conf(sv)->store == EKEY_STORE_SHM)
+            break;
+    if (sv == NULL)
+        return OK;
+    rv = ekey_shm_init(pconf, s, (apr_size_t)main_sc->capacity, main_sc->persist);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, s, "EKEY00021: cannot "
+                     "create the shm replay store (is mod_slotmem_shm loaded?)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+#ifdef EKEY_HAVE_HIREDIS
+static int same_redis(const ekey_srv_conf_t *a, const ekey_srv_conf_t *b)
+{
+#define SAME_STR(x, y) ((x) == (y) || ((x) != NULL && (y) != NULL && strcmp((x), (y)) == 0))
+    return SAME_STR(a->redis_host, b->redis_host) && a->redis_port == b->redis_port
+           && SAME_STR(a->redis_user, b->redis_user)
+           && SAME_STR(a->redis_password, b->redis_password) && a->redis_db == b->redis_db
+           && SAME_STR(a->redis_prefix, b->redis_prefix)
+           && a->redis_timeout == b->redis_timeout;
+#undef SAME_STR
+}
+
+/* A Redis store per process (connections never cross fork); servers with the main server's
+ * settings share its store. The store connects on first use, so Redis may be down now. */
+static void redis_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    ekey_srv_conf_t *main_sc = ekey_srv_conf(s), *sc;
+    ekey_redis_conf_t rc;
+    ekey_error_t err = { 0 };
+    server_rec *sv;
+
+    for (sv = s; sv != NULL; sv = sv->next) {
+        sc = ekey_srv_conf(sv);
+        sc->redis_store = NULL;
+        if (sc->store != EKEY_STORE_REDIS)
+            continue;
+        if (sc != main_sc && main_sc->redis_store != NULL && same_redis(sc, main_sc)) {
+            sc->redis_store = main_sc->redis_store;
+            continue;
+        }
+        memset(&rc, 0, sizeof(rc));
+        rc.host = sc->redis_host;
+        rc.port = sc->redis_port;
+        rc.username = sc->redis_user;
+        rc.password = sc->redis_password;
+        rc.db = (int)sc->redis_db;
+        rc.prefix = sc->redis_prefix;
+        rc.connect_timeout = rc.io_timeout = apr_time_from_msec(sc->redis_timeout);
+        if (ekey_redis_store_create(&sc->redis_store, pchild, &rc, &err) != EKEY_OK)
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv, "EKEY00022: cannot create the "
+                         "Redis replay store (%s): requests will get 503", err.text);
+    }
+}
+#endif
+
+void ekey_store_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    ekey_shm_child_init(pchild, s);
+#ifdef EKEY_HAVE_HIREDIS
+    redis_child_init(pchild, s);
+#endif
 }

@@ -135,12 +135,19 @@ ekey_srv_conf_t *ekey_srv_conf(const server_rec *s);
 /* 1 if the location has what verification needs (keys, issuer, audience). */
 int ekey_dir_complete(const ekey_dir_conf_t *dc);
 
+/* The replay store of a server (ekey_config.c): the shm table, or its Redis store. NULL when
+ * there is none (requests then get 503). */
+ekey_store_t *ekey_srv_store(const server_rec *s);
+int ekey_store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+int ekey_store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s);
+void ekey_store_child_init(apr_pool_t *pchild, server_rec *s);
+
 /* ekey_authn.c */
 int ekey_post_read_request(request_rec *r);
 int ekey_check_authn(request_rec *r);
 int ekey_fixups(request_rec *r);
 void ekey_authn_retrieve_optional_fn(void);
-void ekey_authn_child_init(apr_pool_t *p, server_rec *s);
 /* The record of r's chain (found on r or its initial request), NULL when none. */
 ekey_req_t *ekey_req_get(request_rec *r);
 /* The record of r, created on first use and shared with the initial request. */

@@ -1,7 +1,7 @@
 /*
  * ekey_issuer.h - mod_ekey_issuer: mints E-Keys (handler ekey-issuer) and publishes the
  * public keys (handler ekey-jwks). Its own module, so a verify-only host never loads a
- * signing key.
+ * signing key, and it never needs mod_ekey.so.
  */
 #ifndef EKEY_ISSUER_H
 #define EKEY_ISSUER_H
@@ -13,13 +13,21 @@
 #define EKEY_ISS_HANDLER_TOKEN "ekey-issuer"
 #define EKEY_ISS_HANDLER_JWKS  "ekey-jwks"
 
+#define EKEY_ISS_DEFAULT_TTL   60
+#define EKEY_ISS_DEFAULT_LIMIT 10
+#define EKEY_ISS_DEFAULT_BODY  8192
+#define EKEY_ISS_SUB_MAX       256
+
+/* Per-directory configuration. Every field has its _set bit: the merge takes the inner
+ * section's value only when that section set it. */
 typedef struct {
+    const char *dir;                /* the section (for startup messages) */
     const char *name;               /* EKeyIssuerName: the iss claim */
     apr_array_header_t *signers;    /* EKeyIssuerSigningKey: ekey_jwk_t *; the last signs */
     ekey_keyset_t *published;       /* signers + EKeyIssuerPublishKey */
-    apr_array_header_t *audiences;  /* EKeyIssuerAudience: const char * */
+    apr_array_header_t *audiences;  /* EKeyIssuerAudience: const char *, exact strings */
     apr_array_header_t *caps;       /* EKeyIssuerCapability: patterns */
-    apr_array_header_t *subjects;   /* EKeyIssuerSubject: extra subjects for a caller */
+    apr_array_header_t *subjects;   /* EKeyIssuerSubject: extra subjects ("*" = any) */
     const char *token_url;          /* EKeyIssuerTokenURL: htu of the minting proof */
     apr_int64_t max_ttl, default_ttl, max_limit;
     apr_size_t max_body;
@@ -35,9 +43,9 @@ extern const command_rec ekey_iss_cmds[];
 
 void *ekey_iss_create_dir(apr_pool_t *p, char *dir);
 void *ekey_iss_merge_dir(apr_pool_t *p, void *base, void *add);
-int ekey_iss_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s);
-/* NULL when the location can mint, else why not (for the log and post_config). */
+/* NULL when the location can mint, else why not (for the log and check_config). */
 const char *ekey_iss_incomplete(const ekey_iss_conf_t *c);
 
 int ekey_iss_token_handler(request_rec *r);

@@ -1,12 +1,16 @@
 /*
  * ekey_issuer_token.c - POST /token: validate the request, apply policy, mint.
  *
- * Every field is checked with a 400 naming it; policy refusals are 403; a caller minting
- * without httpd authentication is 401 unless EKeyIssuerAnonymous is On. With
- * EKeyIssuerRequireProof On (the default) a DPoP key is bound only when the request carries
- * a proof signed by it, so nobody can bind a key they do not hold.
+ * Order: method (405), caller (401), media type (415), size (413), JSON (400), then each
+ * member with a 400 naming it, policy refusals (403), the minting proof last (the only
+ * signature check). A caller without httpd authentication is refused unless
+ * EKeyIssuerAnonymous is On. With EKeyIssuerRequireProof On (the default) a DPoP key is bound
+ * only when the request carries a proof signed by it, so nobody can bind a key they do not
+ * hold. The minting proof's jti is not remembered: a replayed proof only yields another token
+ * bound to a key the replayer does not hold (EKEY_SPEC.md §7.2).
  */
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <apr_optional.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -23,14 +27,12 @@
 
 APLOG_USE_MODULE(ekey_issuer);
 
-#define SUB_MAX 256
-
 typedef struct {
     request_rec *r;
     const ekey_iss_conf_t *c;
     json_t *body;
     ekey_mint_t m;
-    const ekey_jwk_t *jwk;
+    const char *bind;
     int status;                 /* set with code and message when refused */
     const char *code, *message;
 } mint_ctx_t;
@@ -41,6 +43,11 @@ static int refuse(mint_ctx_t *x, int status, const char *code, const char *messa
     x->code = code;
     x->message = message;
     return 0;
+}
+
+static int bad(mint_ctx_t *x, const char *message)
+{
+    return refuse(x, HTTP_BAD_REQUEST, "invalid_request", message);
 }
 
 int ekey_iss_error(request_rec *r, int status, const char *code, const char *message)
@@ -57,75 +64,119 @@ int ekey_iss_error(request_rec *r, int status, const char *code, const char *mes
     return OK;
 }
 
-/* Reads at most max bytes of body; -1 when it is larger, -2 on a read error. */
-static long read_body(request_rec *r, apr_size_t max, char **out)
+/* application/json, any case, optionally followed by parameters (charset). */
+static int is_json(const char *ctype)
+{
+    if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0)
+        return 0;
+    for (ctype += 16; *ctype == ' ' || *ctype == '\t'; ctype++)
+        ;
+    return *ctype == '\0' || *ctype == ';';
+}
+
+/* Reads at most max bytes of body, chunked or not: HTTP_REQUEST_ENTITY_TOO_LARGE when it is
+ * larger (a Content-Length over max is refused before reading), HTTP_BAD_REQUEST when it
+ * cannot be read. */
+static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t declared;
     apr_size_t got = 0;
-    char *buf;
-    long n;
+    char *buf, *end;
+    long n = 0;
 
-    if (cl != NULL && apr_atoi64(cl) > (apr_int64_t)max)
-        return -1;
+    if (cl != NULL && apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && *end == '\0'
+        && declared > (apr_off_t)max)
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return -2;
+        return HTTP_BAD_REQUEST;
     buf = apr_palloc(r->pool, max + 1);
     if (ap_should_client_block(r)) {
+        /* one byte of room beyond max tells "exactly max" from "more" */
         while ((n = ap_get_client_block(r, buf + got, max + 1 - got)) > 0) {
             got += (apr_size_t)n;
             if (got > max)
-                return -1;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
-        if (n < 0)
-            return -2;
     }
+    if (n < 0)
+        return HTTP_BAD_REQUEST;
     buf[got] = '\0';
     *out = buf;
-    return (long)got;
+    *len = got;
+    return OK;
 }
 
-static int in_list(const apr_array_header_t *a, const char *v)
+/* A member name fit to quote in an answer: short, plain characters; else NULL. */
+static const char *quotable(apr_pool_t *p, const char *k)
 {
-    int i;
+    const char *s;
 
-    for (i = 0; i < a->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(a, i, const char *), v) == 0
-            || strcmp(APR_ARRAY_IDX(a, i, const char *), "*") == 0)
-            return 1;
-    return 0;
+    if (strlen(k) > 32)
+        return NULL;
+    for (s = k; *s != '\0'; s++)
+        if (!apr_isalnum(*s) && strchr("_-.#$", *s) == NULL)
+            return NULL;
+    return apr_psprintf(p, "'%s'", k);
 }
 
 /* Only known members; the ones the issuer decides are refused by name. */
 static int check_members(mint_ctx_t *x)
 {
     static const char *const owned[] = { "trace", "iat", "exp", "iss", "cnf", "nbf", "jti" };
-    const char *k;
+    static const char *const known[] = { "sub", "aud", "ttl", "bind", "cap", "jwk" };
+    const char *k, *q;
     json_t *v;
     size_t i;
+    int ok;
 
     json_object_foreach(x->body, k, v) {
         for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
             if (strcmp(k, owned[i]) == 0)
-                return refuse(x, 400, "invalid_request", apr_psprintf(x->r->pool,
-                              "'%s' is set by the issuer, not by the client", owned[i]));
-        if (strcmp(k, "sub") && strcmp(k, "aud") && strcmp(k, "ttl") && strcmp(k, "bind")
-            && strcmp(k, "cap") && strcmp(k, "jwk"))
-            return refuse(x, 400, "invalid_request", "unknown member in the request body");
+                return bad(x, apr_psprintf(x->r->pool, "'%s' is set by the issuer, not by "
+                                           "the client", owned[i]));
+        for (i = 0, ok = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+            ok = strcmp(k, known[i]) == 0;
+        if (!ok)
+            return bad(x, (q = quotable(x->r->pool, k)) != NULL
+                          ? apr_psprintf(x->r->pool, "unknown member %s in the body", q)
+                          : "unknown member in the body");
     }
     return 1;
 }
 
+static int listed(const apr_array_header_t *a, const char *v, int wildcard)
+{
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        const char *e = APR_ARRAY_IDX(a, i, const char *);
+        if (strcmp(e, v) == 0 || (wildcard && strcmp(e, "*") == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int printable_utf8(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* An authenticated caller mints for itself and the EKeyIssuerSubject list; an anonymous one
+ * (only with EKeyIssuerAnonymous On) for that list when it is set, else for any sub. */
 static int check_subject(mint_ctx_t *x)
 {
-    const char *sub;
+    const char *sub, *user = x->r->user;
 
     if (ekey_json_get_string(&sub, x->body, "sub", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK
-        || sub[0] == '\0' || strlen(sub) > SUB_MAX)
-        return refuse(x, 400, "invalid_request", "'sub' must be a string of 1..256 characters");
-    if (x->r->user == NULL && !x->c->anonymous)
-        return refuse(x, 401, "invalid_client", "minting requires an authenticated caller");
-    if (x->r->user != NULL && strcmp(x->r->user, sub) != 0 && !in_list(x->c->subjects, sub))
-        return refuse(x, 403, "access_denied", "the caller may not mint for this 'sub'");
+        || sub[0] == '\0' || strlen(sub) > EKEY_ISS_SUB_MAX || !printable_utf8(sub))
+        return bad(x, "'sub' must be a string of 1..256 characters without control characters");
+    if (user != NULL ? strcmp(user, sub) != 0 && !listed(x->c->subjects, sub, 1)
+                     : x->c->subjects->nelts > 0 && !listed(x->c->subjects, sub, 1))
+        return refuse(x, HTTP_FORBIDDEN, "access_denied", "the caller may not mint for this 'sub'");
     x->m.sub = sub;
     return 1;
 }
@@ -136,49 +187,56 @@ static int check_aud_ttl(mint_ctx_t *x)
     int present;
 
     if (ekey_json_get_string(&x->m.aud, x->body, "aud", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request", "'aud' must be a string");
-    if (!in_list(x->c->audiences, x->m.aud))
-        return refuse(x, 403, "access_denied", "this 'aud' is not allowed here");
+        return bad(x, "'aud' must be a string (one audience)");
+    if (!listed(x->c->audiences, x->m.aud, 0))
+        return refuse(x, HTTP_FORBIDDEN, "access_denied", "this 'aud' is not allowed here");
     if (ekey_json_get_int(&ttl, &present, x->body, "ttl", 0, EKEY_E_CLAIMS, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request", "'ttl' must be an integer");
+        return bad(x, "'ttl' must be an integer");
     if (!present)
         ttl = x->c->default_ttl;
     if (ttl < 1 || ttl > x->c->max_ttl)
-        return refuse(x, 400, "invalid_request", apr_psprintf(x->r->pool,
-                      "'ttl' must be in 1..%" APR_INT64_T_FMT, x->c->max_ttl));
+        return bad(x, apr_psprintf(x->r->pool, "'ttl' must be in 1..%" APR_INT64_T_FMT,
+                                   x->c->max_ttl));
     x->m.ttl = ttl;
     return 1;
 }
 
 static int check_cap(mint_ctx_t *x)
 {
-    json_t *cap;
-    const char *method, *path;
+    json_t *cap, *v;
+    const char *method, *path, *k, *q;
     apr_int64_t limit;
     int present, i, ok = 0;
 
-    if (ekey_json_get_object(&cap, x->body, "cap", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK
-        || ekey_json_get_string(&x->m.action, cap, "action", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request", "'cap' must be {\"action\": \"METHOD:/path\"}");
+    if (ekey_json_get_object(&cap, x->body, "cap", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK)
+        return bad(x, "'cap' must be {\"action\": \"METHOD:/path\", \"limit\": N}");
+    json_object_foreach(cap, k, v)
+        if (strcmp(k, "action") != 0 && strcmp(k, "limit") != 0)
+            return bad(x, (q = quotable(x->r->pool, k)) != NULL
+                          ? apr_psprintf(x->r->pool, "unknown member %s in 'cap'", q)
+                          : "unknown member in 'cap'");
+    if (ekey_json_get_string(&x->m.action, cap, "action", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK)
+        return bad(x, "'cap.action' must be a string METHOD:/path");
     if (ekey_cap_parse(&method, &path, x->r->pool, x->m.action, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request", "'cap.action' must be METHOD:/path in normal form");
+        return bad(x, "'cap.action' must be METHOD:/path with an upper-case method and a "
+                      "normal-form path");
     if (ekey_json_get_int(&limit, &present, cap, "limit", 0, EKEY_E_CLAIMS, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request", "'cap.limit' must be an integer");
+        return bad(x, "'cap.limit' must be an integer");
     if (!present)
         limit = 1;
     if (limit < 1 || limit > x->c->max_limit)
-        return refuse(x, 400, "invalid_request", apr_psprintf(x->r->pool,
-                      "'cap.limit' must be in 1..%" APR_INT64_T_FMT, x->c->max_limit));
-    if (json_object_size(cap) != (size_t)(present ? 2 : 1))
-        return refuse(x, 400, "invalid_request", "'cap' has an unknown member");
+        return bad(x, apr_psprintf(x->r->pool, "'cap.limit' must be in 1..%" APR_INT64_T_FMT,
+                                   x->c->max_limit));
     for (i = 0; i < x->c->caps->nelts && !ok; i++)
         ok = ekey_cap_pattern_match(APR_ARRAY_IDX(x->c->caps, i, const char *), x->m.action);
     if (!ok)
-        return refuse(x, 403, "access_denied", "this capability is not allowed here");
+        return refuse(x, HTTP_FORBIDDEN, "access_denied",
+                      "this 'cap.action' is not allowed here");
     x->m.limit = limit;
     return 1;
 }
 
+/* x5t#S256 of the minting connection's client certificate, from mod_ssl (never a header). */
 static const char *client_cert_x5t(request_rec *r)
 {
     APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
@@ -202,114 +260,170 @@ static const char *client_cert_x5t(request_rec *r)
     return out;
 }
 
+/* The endpoint's public URL: configured, or the server's own scheme, ServerName and port
+ * plus the routed path. Never built from Host or X-Forwarded-*. */
 static const char *token_url(request_rec *r, const ekey_iss_conf_t *c)
 {
-    return c->token_url != NULL ? c->token_url : ap_construct_url(r->pool, r->uri, r);
+    const char *host = r->server->server_hostname;
+    apr_port_t port = r->server->port;
+
+    if (c->token_url != NULL)
+        return c->token_url;
+    if (host == NULL)
+        host = r->connection->local_ip;
+    if (strchr(host, ':') != NULL)
+        host = apr_pstrcat(r->pool, "[", host, "]", NULL);
+    if (port == 0 && r->connection->local_addr != NULL)
+        port = r->connection->local_addr->port;
+    return apr_psprintf(r->pool, "%s://%s%s%s", ap_http_scheme(r), host,
+                        port == 0 || port == ap_default_port(r) ? ""
+                        : apr_psprintf(r->pool, ":%u", (unsigned)port),
+                        ap_os_escape_path(r->pool, r->uri, 1));
+}
+
+static const char *proof_problem(ekey_status_t st)
+{
+    switch (st) {
+    case EKEY_E_PROOF_MISSING: return "a DPoP proof signed by 'jwk' is required to mint";
+    case EKEY_E_PROOF_HTM: return "the DPoP proof's htm must be POST";
+    case EKEY_E_PROOF_HTU: return "the DPoP proof's htu must be this token endpoint";
+    case EKEY_E_PROOF_IAT: return "the DPoP proof's iat is outside the accepted window";
+    case EKEY_E_PROOF_JKT: return "the DPoP proof is not signed by 'jwk'";
+    case EKEY_E_PROOF_ATH: return "a minting DPoP proof carries no ath";
+    case EKEY_E_PROOF_NONCE: return "a minting DPoP proof carries no nonce";
+    default: return "the DPoP proof is malformed or its signature does not verify";
+    }
+}
+
+static int check_proof(mint_ctx_t *x)
+{
+    const char *proof = apr_table_get(x->r->headers_in, "DPoP");
+    ekey_dpop_check_t chk;
+    ekey_dpop_t *d;
+    ekey_status_t st;
+
+    if (proof == NULL)
+        return refuse(x, HTTP_BAD_REQUEST, "invalid_dpop_proof",
+                      proof_problem(EKEY_E_PROOF_MISSING));
+    memset(&chk, 0, sizeof(chk));
+    chk.method = "POST";
+    chk.htu = token_url(x->r, x->c);
+    chk.jkt = x->m.jkt;                 /* the proof's key must be the submitted jwk */
+    chk.now = apr_time_sec(x->r->request_time);
+    chk.max_age = EKEY_DEFAULT_PROOF_AGE;
+    chk.skew = EKEY_DEFAULT_SKEW;
+    if ((st = ekey_dpop_verify(&d, x->r->pool, proof, strlen(proof), &chk, NULL)) != EKEY_OK)
+        return refuse(x, HTTP_BAD_REQUEST, "invalid_dpop_proof", proof_problem(st));
+    return 1;
 }
 
 static int check_binding(mint_ctx_t *x)
 {
-    const char *bind = "DPoP", *proof;
     json_t *jwk = json_object_get(x->body, "jwk");
     ekey_jwk_t *k;
-    ekey_dpop_check_t chk;
-    ekey_dpop_t *d;
 
-    if (ekey_json_get_string(&bind, x->body, "bind", 0, EKEY_E_CLAIMS, NULL) != EKEY_OK
-        || (strcmp(bind, "DPoP") != 0 && strcmp(bind, "mTLS") != 0))
-        return refuse(x, 400, "invalid_request", "'bind' must be \"DPoP\" or \"mTLS\"");
-    if (strcmp(bind, "mTLS") == 0) {
+    if (ekey_json_get_string(&x->bind, x->body, "bind", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK
+        || (strcmp(x->bind, "DPoP") != 0 && strcmp(x->bind, "mTLS") != 0))
+        return bad(x, "'bind' must be \"DPoP\" or \"mTLS\"");
+    if (strcmp(x->bind, "mTLS") == 0) {
         if (jwk != NULL)
-            return refuse(x, 400, "invalid_request", "'jwk' is not used with bind mTLS");
+            return bad(x, "'jwk' is not used with bind mTLS (the client certificate binds)");
         if ((x->m.x5t = client_cert_x5t(x->r)) == NULL)
-            return refuse(x, 400, "invalid_request",
-                          "bind mTLS needs a TLS client certificate on this connection");
+            return bad(x, "bind mTLS needs a TLS client certificate on this connection");
         x->m.bind = EKEY_BIND_MTLS;
         return 1;
     }
+    if (jwk == NULL)
+        return bad(x, "'jwk' is required for bind DPoP");
     if (!json_is_object(jwk) || ekey_jwk_parse(&k, x->r->pool, jwk, NULL) != EKEY_OK)
-        return refuse(x, 400, "invalid_request",
-                      "'jwk' must be a public EC P-256, P-384 or Ed25519 key without private members");
+        return bad(x, "'jwk' must be a public EC P-256, P-384 or Ed25519 key on its curve, "
+                      "without private members");
     x->m.bind = EKEY_BIND_DPOP;
     x->m.jkt = ekey_jwk_thumbprint(k);
-    if (!x->c->require_proof)
-        return 1;
-    proof = apr_table_get(x->r->headers_in, "DPoP");
-    memset(&chk, 0, sizeof(chk));
-    chk.method = "POST";
-    chk.htu = token_url(x->r, x->c);
-    chk.jkt = x->m.jkt;
-    chk.now = apr_time_sec(x->r->request_time);
-    chk.max_age = EKEY_DEFAULT_PROOF_AGE;
-    chk.skew = EKEY_DEFAULT_SKEW;
-    if (proof == NULL || ekey_dpop_verify(&d, x->r->pool, proof, strlen(proof), &chk, NULL)
-                         != EKEY_OK)
-        return refuse(x, 400, "invalid_dpop_proof",
-                      "a DPoP proof signed by 'jwk' for POST to this endpoint is required");
-    return 1;
+    return x->c->require_proof ? check_proof(x) : 1;
 }
 
 static int answer(mint_ctx_t *x, const char *token, const ekey_token_t *t)
 {
     json_t *cnf = t->bind == EKEY_BIND_DPOP ? json_pack("{s:s}", "jkt", t->jkt)
                                             : json_pack("{s:s}", "x5t#S256", t->x5t);
-    json_t *o = ekey_json_own(x->r->pool, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s,s:s,s:{s:s,s:I}}",
+    json_t *o = ekey_json_own(x->r->pool, json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s,s:s,s:{s:s,s:I}}",
         "token", token, "token_type", "EKey", "trace", t->trace, "iat", (json_int_t)t->iat,
         "exp", (json_int_t)t->exp, "expires_in", (json_int_t)(t->exp - t->iat), "cnf", cnf,
         "sub", t->sub, "aud", t->aud, "cap", "action", t->action, "limit", (json_int_t)t->limit));
 
     if (o == NULL)
-        return ekey_iss_error(x->r, 500, "server_error", "cannot build the answer");
+        return ekey_iss_error(x->r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                              "cannot build the answer");
     apr_table_setn(x->r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(x->r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(x->r, "application/json");
     ap_rvputs(x->r, ekey_json_dump(x->r->pool, o), "\n", NULL);
+    /* sub has no control characters (checked); the token itself is never logged */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, "EKEY00210: minted sub=%s trace=%s aud=%s "
-                  "cap=%s limit=%" APR_INT64_T_FMT " ttl=%" APR_INT64_T_FMT, t->sub, t->trace,
-                  t->aud, t->action, t->limit, x->m.ttl);
+                  "cap=%s limit=%" APR_INT64_T_FMT " ttl=%" APR_INT64_T_FMT " bind=%s kid=%.8s",
+                  t->sub, t->trace, t->aud, t->action, t->limit, x->m.ttl, x->bind,
+                  t->kid != NULL ? t->kid : "-");
     return OK;
+}
+
+/* Method, caller, media type, size and JSON: everything before the members. */
+static int check_request(mint_ctx_t *x)
+{
+    request_rec *r = x->r;
+    char *buf = NULL;
+    apr_size_t len = 0;
+    int rv;
+
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return refuse(x, HTTP_METHOD_NOT_ALLOWED, "invalid_request", "use POST");
+    }
+    if (r->user == NULL && !x->c->anonymous)
+        return refuse(x, HTTP_UNAUTHORIZED, "invalid_client",
+                      "minting requires an authenticated caller");
+    if (!is_json(apr_table_get(r->headers_in, "Content-Type")))
+        return refuse(x, HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+                      "the body must be application/json");
+    if ((rv = read_body(r, x->c->max_body, &buf, &len)) != OK)
+        return refuse(x, rv, "invalid_request", rv == HTTP_REQUEST_ENTITY_TOO_LARGE
+                      ? apr_psprintf(r->pool, "the body is larger than %" APR_SIZE_T_FMT
+                                     " bytes", x->c->max_body)
+                      : "the body could not be read");
+    if (ekey_json_parse(&x->body, r->pool, buf, len, x->c->max_body, NULL) != EKEY_OK)
+        return bad(x, "the body must be one JSON object, without duplicate members, nested "
+                      "at most 8 deep");
+    return 1;
 }
 
 int ekey_iss_token_handler(request_rec *r)
 {
     mint_ctx_t x;
-    const char *ctype = apr_table_get(r->headers_in, "Content-Type"), *why;
-    char *buf = NULL, *token;
+    const char *why;
+    char *token;
     ekey_token_t *t;
     ekey_error_t err;
-    long n;
 
     memset(&x, 0, sizeof(x));
     x.r = r;
     x.c = ap_get_module_config(r->per_dir_config, &ekey_issuer_module);
     if ((why = ekey_iss_incomplete(x.c)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EKEY00211: cannot mint here: %s", why);
-        return ekey_iss_error(r, 500, "server_error", "the issuer is not configured");
+        return ekey_iss_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                              "the issuer is not configured");
     }
-    if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "POST");
-        return ekey_iss_error(r, 405, "invalid_request", "use POST");
-    }
-    if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0
-        || (ctype[16] != '\0' && ctype[16] != ';' && ctype[16] != ' '))
-        return ekey_iss_error(r, 415, "invalid_request", "the body must be application/json");
-    if ((n = read_body(r, x.c->max_body, &buf)) == -1)
-        return ekey_iss_error(r, 413, "invalid_request", "the body is too large");
-    if (n < 0)
-        return ekey_iss_error(r, 400, "invalid_request", "the body could not be read");
-    if (ekey_json_parse(&x.body, r->pool, buf, (apr_size_t)n, x.c->max_body, NULL) != EKEY_OK)
-        return ekey_iss_error(r, 400, "invalid_request",
-                              "the body must be one JSON object without duplicate members");
-    if (!check_members(&x) || !check_subject(&x) || !check_aud_ttl(&x) || !check_cap(&x)
-        || !check_binding(&x))
+    if (!check_request(&x) || !check_members(&x) || !check_subject(&x) || !check_aud_ttl(&x)
+        || !check_cap(&x) || !check_binding(&x))
         return ekey_iss_error(r, x.status, x.code, x.message);
     x.m.iss = x.c->name;
     x.m.now = apr_time_sec(r->request_time);
+    /* the last EKeyIssuerSigningKey listed is the newest and signs */
     if (ekey_token_mint(&token, &t, r->pool, &x.m,
                         APR_ARRAY_IDX(x.c->signers, x.c->signers->nelts - 1, const ekey_jwk_t *),
                         &err) != EKEY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EKEY00212: minting failed: %s", err.text);
-        return ekey_iss_error(r, 500, "server_error", "minting failed");
+        return ekey_iss_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error", "minting failed");
     }
     return answer(&x, token, t);
 }

@@ -2,17 +2,29 @@
  * ekey_shm.c - binds the core's replay table to mod_slotmem_shm and a global mutex.
  *
  * Lifecycle as mod_authn_socache does it: the mutex type is registered in pre_config (so the
- * Mutex directive applies), memory and mutex are created in post_config after the dry run,
- * and the mutex is re-opened in child_init. mod_slotmem_shm keeps a region of the same name
- * and size across graceful restarts, so counts survive them; with AP_SLOTMEM_TYPE_PERSIST it
- * writes the region to a file at shutdown and reads it back at start. slotmem itself has no
- * locking and no bounds checks: the table lives in one slot taken with dptr, and every
- * access goes through our lock.
+ * Mutex directive applies), memory and mutex are made in post_config, and the mutex is
+ * re-opened in child_init. slotmem has no locking and no bounds checks: the table lives in
+ * one slot taken with dptr, behind a small header of ours, and every access holds our lock.
+ *
+ * Restarts. mod_slotmem_shm (2.4, modules/slotmem/mod_slotmem_shm.c) destroys its segments
+ * in a pconf cleanup and creates a new, zeroed one per generation (the file name carries the
+ * generation); only AP_SLOTMEM_TYPE_PERSIST carries content over: the cleanup writes the
+ * segment to DefaultRuntimeDir/slotmem-shm-<name>.shm.persist and the next create restores
+ * it (MD5 and size checked). So we always ask for PERSIST, and:
+ *   - every restart (graceful or not) of the same parent restores the counts;
+ *   - without EKeyReplayPersist, a table saved by another parent process (an earlier run) is
+ *     not trusted to be current and starts empty: counts survive restarts, not stop/start;
+ *   - with it, a full stop and start restores the counts too.
+ * Children of the old generation still hold the old segment while they finish their
+ * requests. Before the snapshot is written, a pre-cleanup in the parent seals the old table
+ * under the lock; the old children then answer 503 instead of counting uses the new
+ * generation would never see. The new generation unseals its restored copy.
  */
+#include <unistd.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "http_core.h"
 #include "ap_provider.h"
 #include "ap_slotmem.h"
 #include "util_mutex.h"
@@ -22,24 +34,47 @@
 
 APLOG_USE_MODULE(ekey);
 
-#define SHM_NAME   "ekey-replay"
-#define MUTEX_TYPE "ekey-replay"
+#define SHM_NAME     "ekey-replay"
+#define MUTEX_TYPE   "ekey-replay"
+#define RETAIN_KEY   "mod_ekey-replay-table"
+#define HEAD_MAGIC   0x454b5348u       /* "EKSH" */
+
+/* Our header in front of the table, inside the slot. */
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t sealed;               /* 1: a restart took the snapshot; refuse */
+    apr_uint64_t boot;                 /* the parent process run that wrote the table */
+    apr_int64_t created;               /* when the table was formatted (seconds) */
+    apr_uint64_t reserved[5];
+} shm_head_t;                          /* 64 bytes: the table stays 8-byte aligned */
+
+/* Kept by httpd across restarts of one parent process. */
+typedef struct {
+    apr_uint64_t boot;
+} retained_t;
 
 static apr_global_mutex_t *mutex;
+static shm_head_t *head;
 static ekey_rtable_t *table;
 static ekey_store_t store;
+static pid_t parent_pid;
 
 static ekey_status_t shm_consume(ekey_store_t *st, const ekey_consume_t *req,
                                  apr_int64_t *uses_left, ekey_error_t *err)
 {
     ekey_status_t rv;
 
+    (void)st;
     *uses_left = 0;
     if (table == NULL || mutex == NULL)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay table not ready");
     if (apr_global_mutex_lock(mutex) != APR_SUCCESS)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay lock failed");
-    rv = ekey_rtable_consume(table, req, uses_left, err);
+    if (head->sealed)
+        rv = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm",
+                            "replay table closed by a restart (old generation)");
+    else
+        rv = ekey_rtable_consume(table, req, uses_left, err);
     if (apr_global_mutex_unlock(mutex) != APR_SUCCESS && rv == EKEY_OK) {
         *uses_left = 0;    /* the use is counted; the answer is still a refusal */
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay unlock failed");
@@ -52,39 +87,87 @@ void ekey_shm_register(apr_pool_t *pconf)
     ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-/* Formats the region unless it already holds our table (graceful restart, or restored from
- * the persistence file). */
-static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
-                                 apr_size_t capacity)
+/* pconf pre-cleanup, before mod_slotmem_shm writes the snapshot: no use counted by an old
+ * child may come after it. Only the parent seals (children never clear pconf, but be sure). */
+static apr_status_t seal(void *unused)
 {
+    int locked;
+
+    (void)unused;
+    if (head == NULL || getpid() != parent_pid)
+        return APR_SUCCESS;
+    locked = mutex != NULL && apr_global_mutex_lock(mutex) == APR_SUCCESS;
+    head->sealed = 1;
+    if (locked)
+        apr_global_mutex_unlock(mutex);
+    return APR_SUCCESS;
+}
+
+static apr_status_t forget(void *unused)
+{
+    (void)unused;
+    table = NULL;
+    head = NULL;
+    mutex = NULL;
+    return APR_SUCCESS;
+}
+
+static const retained_t *retained(void)
+{
+    retained_t *r = ap_retained_data_get(RETAIN_KEY);
+
+    if (r == NULL) {                   /* the first configuration of this parent */
+        r = ap_retained_data_create(RETAIN_KEY, sizeof(*r));
+        if (ekey_random((unsigned char *)&r->boot, sizeof(r->boot), NULL) != EKEY_OK)
+            r->boot = (apr_uint64_t)apr_time_now() ^ ((apr_uint64_t)getpid() << 32);
+    }
+    return r;
+}
+
+/* Keeps the table found in the slot when it is ours and current, else formats it. */
+static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
+                                 apr_size_t capacity, int persist)
+{
+    const retained_t *r = retained();
+    shm_head_t *h = mem;
+    int ours = h->magic == HEAD_MAGIC, keep = ours && (persist || h->boot == r->boot);
     ekey_error_t err;
 
-    if (ekey_rtable_attach(&table, pconf, mem, capacity, 0, NULL) == EKEY_OK) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "EKEY00301: replay table re-attached "
-                     "(%lu entries), counts kept", (unsigned long)capacity);
-        return APR_SUCCESS;
+    if (keep && ekey_rtable_attach(&table, pconf, h + 1, capacity, 0, NULL) == EKEY_OK) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "EKEY00301: replay table restored "
+                     "(%lu entries, %s), counts kept", (unsigned long)capacity,
+                     h->boot == r->boot ? "restart" : "persisted");
     }
-    if (ekey_rtable_attach(&table, pconf, mem, capacity, 1, &err) != EKEY_OK) {
+    else if (ekey_rtable_attach(&table, pconf, h + 1, capacity, 1, &err) != EKEY_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00302: cannot format the replay "
                      "table: %s", err.text);
         return APR_EGENERAL;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "EKEY00303: replay table created (%lu entries)",
-                 (unsigned long)capacity);
+    else {
+        h->created = (apr_int64_t)apr_time_sec(apr_time_now());
+        ap_log_error(APLOG_MARK, ours ? APLOG_NOTICE : APLOG_INFO, 0, s, "EKEY00303: replay "
+                     "table created empty (%lu entries)%s", (unsigned long)capacity,
+                     ours && !keep ? ": the saved table of an earlier run is not used "
+                     "without EKeyReplayPersist On" : "");
+    }
+    h->magic = HEAD_MAGIC;
+    h->boot = r->boot;
+    h->sealed = 0;
+    head = h;
     return APR_SUCCESS;
 }
 
-apr_status_t ekey_shm_init(apr_pool_t *pconf, server_rec *s, apr_size_t capacity, int persist)
+/* The slot: our header plus the table, sizes checked before anything is allocated. */
+static apr_status_t make_region(apr_pool_t *pconf, server_rec *s, apr_size_t capacity,
+                                void **mem)
 {
     const ap_slotmem_provider_t *sm;
     ap_slotmem_instance_t *inst = NULL;
     apr_size_t bytes = ekey_rtable_size(capacity);
-    void *mem = NULL;
     apr_status_t rv;
 
-    if (table != NULL)
-        return APR_SUCCESS;
-    if (bytes == 0) {
+    *mem = NULL;
+    if (bytes == 0 || bytes > (apr_size_t)-1 - sizeof(shm_head_t)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00304: EKeyReplayCapacity %lu is too "
                      "large for this platform", (unsigned long)capacity);
         return APR_EINVAL;
@@ -92,30 +175,48 @@ apr_status_t ekey_shm_init(apr_pool_t *pconf, server_rec *s, apr_size_t capacity
     sm = ap_lookup_provider(AP_SLOTMEM_PROVIDER_GROUP, "shm", AP_SLOTMEM_PROVIDER_VERSION);
     if (sm == NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00305: the shm replay store needs "
-                     "mod_slotmem_shm: add 'LoadModule slotmem_shm_module ...'");
+                     "mod_slotmem_shm: add 'LoadModule slotmem_shm_module "
+                     "modules/mod_slotmem_shm.so' (or a2enmod slotmem_shm)");
         return APR_ENOTIMPL;
     }
-    rv = sm->create(&inst, SHM_NAME, bytes, 1, persist ? AP_SLOTMEM_TYPE_PERSIST : 0, pconf);
+    bytes += sizeof(shm_head_t);
+    rv = sm->create(&inst, SHM_NAME, bytes, 1, AP_SLOTMEM_TYPE_PERSIST, pconf);
     if (rv == APR_SUCCESS)
-        rv = sm->dptr(inst, 0, &mem);
-    if (rv != APR_SUCCESS || mem == NULL) {
+        rv = sm->dptr(inst, 0, mem);
+    if (rv != APR_SUCCESS || *mem == NULL || sm->slot_size(inst) != bytes) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "EKEY00306: cannot create the replay "
                      "table shared memory (%lu bytes)", (unsigned long)bytes);
         return rv != APR_SUCCESS ? rv : APR_EGENERAL;
     }
+    return APR_SUCCESS;
+}
+
+apr_status_t ekey_shm_init(apr_pool_t *pconf, server_rec *s, apr_size_t capacity, int persist)
+{
+    apr_status_t rv;
+    void *mem;
+
+    if (table != NULL)
+        return APR_SUCCESS;
+    if ((rv = make_region(pconf, s, capacity, &mem)) != APR_SUCCESS)
+        return rv;
     rv = ap_global_mutex_create(&mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "EKEY00307: cannot create the replay "
                      "table mutex");
+        mutex = NULL;
         return rv;
     }
-    if ((rv = attach_table(pconf, s, mem, capacity)) != APR_SUCCESS)
+    if ((rv = attach_table(pconf, s, mem, capacity, persist)) != APR_SUCCESS) {
+        mutex = NULL;
         return rv;
+    }
+    parent_pid = getpid();
     store.name = "shm";
     store.consume = shm_consume;
     store.ctx = NULL;
-    apr_pool_cleanup_register(pconf, &table, ap_pool_cleanup_set_null, apr_pool_cleanup_null);
-    apr_pool_cleanup_register(pconf, &mutex, ap_pool_cleanup_set_null, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pconf, NULL, forget, apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(pconf, NULL, seal);
     return APR_SUCCESS;
 }
 
@@ -146,39 +247,4 @@ void ekey_shm_stats(apr_int64_t now, ekey_rtable_stats_t *out)
     }
     ekey_rtable_stats(table, now, out);
     apr_global_mutex_unlock(mutex);
-}
-
-/* ------------------------------------------------------------ hooks */
-
-#include "ekey_config.h"
-
-int ekey_shm_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
-{
-    ekey_shm_register(pconf);
-    return OK;
-}
-
-/* One table per httpd, sized by the main server's EKeyReplayCapacity, made only when some
- * server uses the shm store; after the configuration dry run, which must not create it. */
-int ekey_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                         server_rec *s)
-{
-    const ekey_srv_conf_t *main_sc = ekey_srv_conf(s);
-    server_rec *v;
-    int used = 0;
-
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
-        return OK;
-    for (v = s; v != NULL; v = v->next)
-        if (ekey_srv_conf(v)->store == EKEY_STORE_SHM)
-            used = 1;
-    if (!used)
-        return OK;
-    return ekey_shm_init(pconf, s, (apr_size_t)main_sc->capacity, main_sc->persist)
-           == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
-}
-
-void ekey_shm_child_hook(apr_pool_t *pchild, server_rec *s)
-{
-    ekey_shm_child_init(pchild, s);
 }

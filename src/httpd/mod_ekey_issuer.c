@@ -20,8 +20,9 @@ static int handler(request_rec *r)
 
 static void register_hooks(apr_pool_t *p)
 {
-    /* Refuse to start with a minting location that cannot work. */
-    ap_hook_post_config(ekey_iss_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Refuse to start with a minting section that cannot work: check_config runs after the
+     * configuration is read, before post_config, and for `apachectl configtest` too. */
+    ap_hook_check_config(ekey_iss_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The two endpoints, selected by SetHandler. */
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -1,27 +1,67 @@
 #!/usr/bin/env bash
 # Runs the Apache::Test suite against real httpd + mod_ssl with the modules of a build dir.
-# Usage: tests/apache/run.sh BUILD_DIR
-# Apache::Test refuses to run as root (and may still exit 0), so the suite runs as the
+# Usage: tests/apache/run.sh BUILD_DIR [event|prefork [t/FILE.t ...]]   (as root, or as an
+# ordinary user: then it runs as that user directly)
+# Apache::Test refuses to run as root (and may still exit 0), so as root the suite runs as the
 # unprivileged user ekeytest in a private copy; success requires "Result: PASS" with tests.
+# It starts a redis-server on a free loopback port for the Redis store tests and stops it
+# (by pid) on exit. EKEY_KEEP=1 keeps the work directory; on failure the logs are copied to
+# build/apache-test-logs/MPM/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
-user=ekeytest
-id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+top=$(cd "$here/../.." && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR [event|prefork]}" && pwd)
+mpm=${2:-event}
+shift $(( $# < 2 ? $# : 2 ))
+only=("$@")     # test files to run (default: all)
+case "$mpm" in
+  event) mpm_lines="LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so" ;;
+  prefork) mpm_lines="LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so" ;;
+  *) echo "run.sh: MPM must be event or prefork" >&2; exit 2 ;;
+esac
+for so in mod_ekey.so mod_ekey_issuer.so; do
+  [ -f "$build/.libs/$so" ] || { echo "run.sh: $build/.libs/$so missing (build first)" >&2; exit 1; }
+done
+
+run_as=()
+if [ "$(id -u)" -eq 0 ]; then
+  user=ekeytest
+  id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+  run_as=(runuser -u "$user" --)
+fi
 
 work=$(mktemp -d /tmp/ekey-apache.XXXXXX)
-[ -n "${EKEY_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+redis_pid=
+cleanup() {
+  # an httpd the harness left behind (it died early), by its pid file
+  local pid
+  for f in "$work/t/logs/httpd.pid" "$work/t/logs/demo/httpd.pid" "$work/t/logs/store/httpd.pid"; do
+    pid=$(cat "$f" 2>/dev/null || true)
+    [[ "$pid" =~ ^[0-9]+$ ]] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = apache2 ] \
+      && kill "$pid" 2>/dev/null || true
+  done
+  [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
+  [ -z "$redis_pid" ] || wait "$redis_pid" 2>/dev/null || true
+  [ -n "${EKEY_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
 cp -a "$here/." "$work/"
-cp -a "$here/../../httpd-conf" "$work/httpd-conf"
-rm -rf "$work/t/logs" "$work/t/conf/"*.conf "$work/t/keys"
-mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs"
+cp -a "$top/httpd-conf" "$work/httpd-conf"
+rm -rf "$work/t/logs" "$work/t/conf/"*.conf "$work/t/keys" "$work/t/TEST" "$work/t/SMOKE"
+mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs" "$work/t/htdocs"
 cp "$build/.libs/mod_ekey.so" "$build/.libs/mod_ekey_issuer.so" "$work/t/modules/"
+{ cat "$here/httpd-base.conf"; echo "$mpm_lines"; } > "$work/httpd-base.conf"
 
-# Throwaway keys and certificates: an issuer key, a CA with a server certificate, client
-# certificates (plain, SPIFFE SVID, and one from a foreign CA).
+# Throwaway keys and certificates: issuer keys (the signer and a second one for rotation), a
+# CA with a server certificate, client certificates (plain, a second one with the same
+# subject, a SPIFFE SVID, one from a foreign CA).
 k="$work/t/keys"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$k/issuer.pem" 2>/dev/null
-openssl pkey -in "$k/issuer.pem" -pubout -out "$k/issuer.pub.pem"
+for n in issuer issuer2; do
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$k/$n.pem" 2>/dev/null
+  openssl pkey -in "$k/$n.pem" -pubout -out "$k/$n.pub.pem"
+done
 mkcert() {  # name subject ca extfile-lines
   local n=$1 subj=$2 ca=$3 ext=$4
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$k/$n.key" \
@@ -36,27 +76,57 @@ for ca in ca otherca; do
 done
 mkcert server "/CN=localhost" ca "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"
 mkcert client "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
+mkcert client2 "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert svid "/CN=svid" ca "subjectAltName=URI:spiffe://example.org/agent-123\nextendedKeyUsage=clientAuth"
 mkcert foreign "/CN=agent-123" otherca "extendedKeyUsage=clientAuth"
-
 htpasswd -cbB "$k/htpasswd" agent-123 s3cret-pass 2>/dev/null
 
-cat > "$work/t/conf/ekey-modules.conf" <<CONF
+# Two free loopback ports: one for our redis-server, one where nothing listens.
+free_port() {
+  perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1,
+    LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1) or die "$!"; print $s->sockport'
+}
+redis_port=$(free_port)
+dead_port=$(free_port)
+while [ "$dead_port" = "$redis_port" ]; do dead_port=$(free_port); done
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+  --dir "$work" --maxmemory-policy noeviction --daemonize no >"$work/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 50); do
+  redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null || { cat "$work/redis.log"; exit 1; }
+
+cat > "$work/t/conf/ekey-env.conf" <<CONF
 LoadModule ekey_module $work/t/modules/mod_ekey.so
 LoadModule ekey_issuer_module $work/t/modules/mod_ekey_issuer.so
+Define EKEY_REDIS_PORT $redis_port
+Define EKEY_DEAD_PORT $dead_port
 CONF
-chown -R "$user" "$work"
+[ "${#run_as[@]}" -eq 0 ] || chown -R "$user" "$work"
 chmod 755 "$work"
 
 cd "$work"
 log="$work/suite.log"
+envs=(env HOME="$work" EKEY_REDIS_PORT="$redis_port" EKEY_DEAD_PORT="$dead_port" EKEY_MPM="$mpm")
+"${run_as[@]}" "${envs[@]}" perl -MApache::TestMM -e 'Apache::TestMM::generate_script("t/TEST")' \
+  >/dev/null
 set +e
-runuser -u "$user" -- env HOME="$work" perl t/TEST -apxs /usr/bin/apxs -httpd /usr/sbin/apache2 \
-  -httpd_conf "$work/httpd-base.conf" -port select -verbose 2>&1 | tee "$log"
+"${run_as[@]}" "${envs[@]}" perl t/TEST -apxs /usr/bin/apxs -httpd /usr/sbin/apache2 \
+  -httpd_conf "$work/httpd-base.conf" -port select -verbose "${only[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-if [ "$status" -ne 0 ] || ! grep -q '^Result: PASS' "$log" || ! grep -Eq '^Files=[0-9]+, Tests=[1-9]' "$log"; then
-  echo "apache suite: FAILED (exit $status)"; tail -50 "$work/t/logs/error_log" 2>/dev/null || true
+if [ "$status" -ne 0 ] || ! grep -q '^Result: PASS' "$log" \
+   || ! grep -Eq '^Files=[0-9]+, Tests=[1-9]' "$log"; then
+  echo "apache suite ($mpm MPM): FAILED (exit $status)"
+  grep -E '^(ok|not ok|# (testing|expected|received)|t/.*\.t)' "$log" | grep -B3 '^not ok' \
+    | grep -v '^ok' | head -120 || true
+  tail -40 "$work/t/logs/error_log" 2>/dev/null || true
+  dest="$top/build/apache-test-logs/$mpm"
+  rm -rf "$dest"; mkdir -p "$dest"; cp -a "$work/t/logs/." "$dest/" 2>/dev/null || true
+  cp "$log" "$dest/suite.log"; echo "logs kept in $dest"
   exit 1
 fi
-grep -E '^(Files=|Result:)' "$log"
+echo "apache suite ($mpm MPM): $(grep -E '^Files=' "$log" | tail -1)"
+grep -E '^Result:' "$log" | tail -1

@@ -44,6 +44,13 @@ my @bad = (
   ['EKeyIssuerMaxLimit zero', "<Location /t>\nEKeyIssuerMaxLimit 0\n</Location>", 'EKeyIssuerMaxLimit'],
   ['EKeyIssuerSigningKey public key', "<Location /t>\nEKeyIssuerSigningKey $keys/issuer.pub.pem\n</Location>", 'EKeyIssuerSigningKey'],
   ['EKeyIssuerCapability bad pattern', "<Location /t>\nEKeyIssuerCapability payments\n</Location>", 'EKeyIssuerCapability'],
+  ['EKeyMaxUses zero', "<Location /a>\n${loc}EKeyMaxUses 0\n</Location>", 'EKeyMaxUses'],
+  ['EKeyMaxTokenLength tiny', "<Location /a>\n${loc}EKeyMaxTokenLength 10\n</Location>", 'EKeyMaxTokenLength'],
+  ['EKeyProofAlgorithms HS256', "<Location /a>\n${loc}EKeyProofAlgorithms HS256\n</Location>", 'EKeyProofAlgorithms'],
+  ['EKeyTokenAlgorithms RS256', "<Location /a>\n${loc}EKeyTokenAlgorithms RS256\n</Location>", 'EKeyTokenAlgorithms'],
+  ['EKeyRedisServer bad port', "EKeyRedisServer 127.0.0.1:notaport", 'EKeyRedisServer'],
+  ['EKeyIssuerMaxTTL zero', "<Location /t>\nEKeyIssuerMaxTTL 0\n</Location>", 'EKeyIssuerMaxTTL'],
+  ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
 plan tests => 2 * @bad + 2 + 2;

@@ -20,14 +20,21 @@ sub mut { my %o = @_; return sub { my ($t, $p) = mint_pair(%o); send_pair($t, $p
 my $other_issuer = Crypt::PK::ECC->new; $other_issuer->generate_key('secp256r1');
 my $other_client = client_key();
 my $now = time;
+sub ekey_err { qr/^EKey\b(?=.*\berror="invalid_token")(?=.*\bekey_error="$_[0]")/ }
+my ($replay, $expired) = (ekey_err('replay_detected'), ekey_err('token_expired'));
 
 # [name, sender, status, code, challenge error]
 push @cases,
  ['no credentials', sub { ekey_request('POST', '/payments') }, 401, 'missing_token', undef],
- ['Bearer scheme', sub { my ($t) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "Bearer $t"]) }, 401, 'invalid_token', 'invalid_token'],
+ # EKEY_SPEC 6.1: a foreign scheme carries no E-Key (bare challenge, never interpreted)
+ ['Bearer scheme', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "Bearer $t"], ['DPoP' => $p]) }, 401, 'invalid_token', 'invalid_token'],
+ ['DPoP scheme', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "DPoP $t"], ['DPoP' => $p]) }, 401, 'invalid_token', 'invalid_token'],
+ ['EKey and Bearer', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['Authorization' => "Bearer $t"], ['DPoP' => $p]) }, 400, 'invalid_request', 'invalid_request'],
  ['two Authorization fields', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['Authorization' => "EKey $t"], ['DPoP' => $p]) }, 400, 'invalid_request', 'invalid_request'],
  ['no DPoP proof', sub { my ($t) = mint_pair(); send_pair($t, undef)->() }, 401, 'invalid_proof', 'invalid_dpop_proof'],
- ['two DPoP fields', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['DPoP' => $p], ['DPoP' => $p]) }, 401, 'invalid_proof', 'invalid_dpop_proof'],
+ # DESIGN.md / EKEY_SPEC 6.2: a repeated DPoP field is invalid_request
+ ['two DPoP fields', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['DPoP' => $p], ['DPoP' => $p]) }, 400, 'invalid_request', 'invalid_request'],
+ ['empty DPoP field', sub { my ($t) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['DPoP' => '']) }, 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['garbage token', sub { send_pair('abc.def.ghi', 'x.y.z')->() }, 401, 'invalid_token', 'invalid_token'],
  ['alg none', mut(token => { hdr => { alg => 'none' } }), 401, 'invalid_token', 'invalid_token'],
  ['typ JWT', mut(token => { hdr => { typ => 'JWT' } }), 401, 'invalid_token', 'invalid_token'],
@@ -38,8 +45,9 @@ push @cases,
  ['flipped signature bit', mut(token => { sig_mutate => sub { my $s = shift; substr($s, 10, 1) ^= "\x01"; $s } }), 401, 'invalid_token', 'invalid_token'],
  ['wrong issuer', mut(token => { claims => { iss => 'https://evil.example' } }), 401, 'invalid_token', 'invalid_token'],
  ['wrong audience', mut(token => { claims => { aud => 'https://other.example' } }), 401, 'invalid_token', 'invalid_token'],
- ['expired', mut(token => { claims => { iat => $now - 400, exp => $now - 200 } }), 401, 'token_expired', 'invalid_token'],
- ['not yet valid', mut(token => { claims => { nbf => $now + 600 } }), 401, 'token_expired', 'invalid_token'],
+ ['expired', mut(token => { claims => { iat => $now - 400, exp => $now - 200 } }), 401, 'token_expired', $expired],
+ ['not yet valid', mut(token => { claims => { nbf => $now + 600 } }), 401, 'token_expired', $expired],
+ ['issued in the future', mut(token => { claims => { iat => $now + 600, exp => $now + 660 } }), 401, 'token_expired', $expired],
  ['lifetime too long', mut(token => { claims => { exp => $now + 86400 } }), 401, 'invalid_token', 'invalid_token'],
  ['limit zero', mut(token => { claims => { cap => { action => 'POST:/payments', limit => 0 } } }), 401, 'invalid_token', 'invalid_token'],
  ['short trace', mut(token => { claims => { trace => 'abc' } }), 401, 'invalid_token', 'invalid_token'],
@@ -60,14 +68,21 @@ push @cases,
  ['proof signature flipped', mut(proof => { sig_mutate => sub { my $s = shift; substr($s, 40, 1) ^= "\x80"; $s } }), 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['capability for another path', mut(token => { claims => { cap => { action => 'POST:/refunds', limit => 1 } } }), 403, 'capability_mismatch', 'insufficient_scope'],
  ['capability for another method', mut(token => { claims => { cap => { action => 'GET:/payments', limit => 1 } } }), 403, 'capability_mismatch', 'insufficient_scope'],
+ ['Require ekey-cap: capability not listed', sub {
+     my ($t, $p) = mint_pair(path => '/capdeny', token => { claims => { cap => { action => 'POST:/capdeny', limit => 1 } } });
+     send_pair($t, $p, 'POST', '/capdeny')->() }, 403, 'insufficient_capability', 'insufficient_scope'],
  ['mTLS token over plain http', sub { my ($t) = token(cert => 'A' x 43); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"]) }, 401, 'invalid_proof', 'invalid_token'];
 
-plan tests => 4 * ASSERTS_ALLOWED + 6 + ASSERTS_REFUSED * (@cases + 3) + 6;
+plan tests => 5 * ASSERTS_ALLOWED + 7 + ASSERTS_REFUSED * (@cases + 3) + 2 + 6 + 1;
 
 # The baseline is accepted and the backend sees the identity.
 my ($t, $p, $c) = mint_pair();
-my $res = allowed('baseline DPoP', send_pair($t, $p));
+my $res = allowed('baseline DPoP', sub {
+    ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['DPoP' => $p],
+                 ['EKey-Sub' => 'admin'], ['X-EKey-Trace' => 'forged']) });
 my $env = body_json($res);
+ok t_cmp(join(',', grep { /^HTTP_(DPOP|AUTHORIZATION|EKEY|X_EKEY)/ } sort keys %$env), '',
+         'the backend sees no DPoP, Authorization or EKey* request header');
 ok t_cmp($env->{EKEY_SUB}, 'agent-123', 'EKEY_SUB');
 ok t_cmp($env->{REMOTE_USER}, 'agent-123', 'REMOTE_USER');
 ok t_cmp($env->{EKEY_TRACE}, $c->{trace}, 'EKEY_TRACE');
@@ -80,14 +95,14 @@ ok t_cmp($env->{EKEY_CAP}, 'POST:/payments', 'EKEY_CAP');
 refused('replay of a limit-1 token', sub {
     my $again = proof($k1, 'POST', EKeyTest::base_url() . '/payments', $t1, $c1->{trace});
     send_pair($t1, $again)->();
-}, 401, 'replay_detected', 'invalid_token');
+}, 401, 'replay_detected', $replay);
 }
 
 # The same proof twice (jti replay) on a limit-3 token.
 {
     my ($t3, $p3) = mint_pair(token => { claims => { cap => { action => 'POST:/payments', limit => 3 } } });
     allowed('first use of a proof', send_pair($t3, $p3));
-    refused('jti replay', send_pair($t3, $p3), 401, 'replay_detected', 'invalid_token');
+    refused('jti replay', send_pair($t3, $p3), 401, 'replay_detected', $replay);
 }
 
 # A limit-3 token: three uses, then refused; uses left counts down.
@@ -104,7 +119,7 @@ refused('replay of a limit-1 token', sub {
     refused('limit 3: fourth use', sub {
         my $pp = proof($k, 'POST', EKeyTest::base_url() . '/payments', $t3, $c3->{trace});
         send_pair($t3, $pp)->();
-    }, 401, 'replay_detected', 'invalid_token');
+    }, 401, 'replay_detected', $replay);
 }
 
 # A refused request consumes nothing: after a bad proof the owner's request succeeds.
@@ -119,6 +134,18 @@ refused('replay of a limit-1 token', sub {
 }
 
 refused($_->[0], $_->[1], $_->[2], $_->[3], $_->[4]) for @cases;
+
+# Require ekey-cap grants a token whose capability the line lists.
+allowed('Require ekey-cap: capability listed', sub {
+    my ($t, $p) = mint_pair(path => '/capcheck', token => { claims => { cap => { action => 'POST:/capcheck', limit => 1 } } });
+    send_pair($t, $p, 'POST', '/capcheck')->() });
+
+# The bare challenge names the realm and the proof algorithms (EKEY_SPEC 9.2).
+{
+    my $r = ekey_request('POST', '/payments');
+    ok t_cmp(www_auth($r), qr/^EKey\b.*\brealm="[^"]+"/, 'challenge has a realm');
+    ok t_cmp(www_auth($r), qr/\balgs="[^"]*ES256[^"]*"/, 'challenge lists ES256 in algs');
+}
 
 # Nothing secret in the logs: neither the token nor the proof of the baseline.
 for my $log (qw(error_log access_log audit.log)) {
@@ -138,3 +165,4 @@ for my $log (qw(error_log access_log audit.log)) {
     ok t_cmp($allowed // '', qr/"sub":"agent-123".*"trace":/, 'audit line of an allowed request');
     ok t_cmp(scalar(grep { /"decision":"replay_blocked"/ } @lines) >= 1 ? 1 : 0, 1, 'replay_blocked audited');
 }
+no_crashes();

@@ -8,6 +8,7 @@ use Apache::TestRequest ();
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64);
 use EKeyTest;
+use EKeyCheck;
 
 my $J = JSON::PP->new->canonical(1);
 my $base = EKeyTest::base_url();
@@ -51,9 +52,21 @@ my @bad = (
   ['capability not allowed', body(cap => { action => 'DELETE:/payments', limit => 1 }), 403],
   ['audience not allowed', body(aud => 'https://other.example'), 403],
   ['mTLS without a certificate', body(bind => 'mTLS', jwk => undef), 400],
+  # EKEY_SPEC 7.1: the required members and their types
+  ['bind missing', body(bind => undef), 400],
+  ['bind lowercase', body(bind => 'dpop'), 400],
+  ['sub missing', body(sub => undef), 400],
+  ['aud missing', body(aud => undef), 400],
+  ['aud as an array', body(aud => ['https://api.example.com']), 400],
+  ['cap missing', body(cap => undef), 400],
+  ['cap with an unknown member', body(cap => { action => 'POST:/payments', limit => 1, extra => 1 }), 400],
+  ['client sets iss', body(iss => 'https://evil.example'), 400],
+  ['client sets iat', body(iat => time), 400],
+  ['jwk with bind mTLS', body(bind => 'mTLS'), 400],
+  ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 9 + 2 * @bad + 3 + 3 + 3 + 3;
+plan tests => 10 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 2 + 1;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -63,6 +76,7 @@ ok t_cmp($ans->{token_type} // '', 'EKey', 'token_type');
 ok t_cmp($ans->{cnf}{jkt} // '', jkt(pub_jwk($key)), 'cnf.jkt is the thumbprint of the jwk');
 ok t_cmp($ans->{expires_in} // 0, 30, 'expires_in');
 ok t_cmp($res->header('Cache-Control') // '', qr/no-store/, 'no-store');
+ok t_cmp($res->header('Pragma') // '', qr/no-cache/, 'Pragma: no-cache');
 ok t_cmp(($ans->{trace} // '') =~ /^[A-Za-z0-9_-]{22}$/ ? 1 : 0, 1, 'trace is 22 base64url chars');
 my $p = proof($key, 'POST', "$base/payments", $ans->{token}, $ans->{trace});
 my $use = ekey_request('POST', '/payments', ['Authorization' => "EKey $ans->{token}"], ['DPoP' => $p]);
@@ -114,3 +128,25 @@ ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body ove
     ok t_cmp(scalar(@{ $doc->{keys} || [] }), 1, 'one key');
     ok t_cmp(($r->decoded_content // '') =~ /"d"/ ? 'private' : 'public', 'public', 'no private member');
 }
+
+# JWKS: each key names kid, alg ES256 and use sig; caching headers; GET and HEAD only.
+{
+    my $ua = Apache::TestRequest::user_agent(reset => 1);
+    my $r = $ua->get("$base/.well-known/jwks.json");
+    my ($k) = @{ body_json($r)->{keys} || [{}] };
+    ok t_cmp($k->{kid} // '', issuer_kid(), 'JWKS kid is the RFC 7638 thumbprint');
+    ok t_cmp(join(' ', $k->{alg} // '', $k->{use} // '', $k->{kty} // '', $k->{crv} // ''), 'ES256 sig EC P-256', 'JWKS alg, use, kty, crv');
+    ok t_cmp($r->header('Cache-Control') // '', qr/max-age=\d+/, 'JWKS is cacheable');
+    ok t_cmp($r->header('Content-Type') // '', qr{^application/json}, 'JWKS content type');
+    my $p = $ua->post("$base/.well-known/jwks.json", Content => '{}');
+    ok t_cmp($p->code, 405, 'POST to the JWKS: 405');
+    ok t_cmp($p->header('Allow') // '', qr/GET/, 'JWKS Allow names GET');
+}
+# Minting needs an authenticated caller unless EKeyIssuerAnonymous is on.
+{
+    my $r = post('/token-closed', body());
+    ok t_cmp($r->code, 401, 'no caller, no anonymous minting: 401');
+    ok t_cmp(body_json($r)->{error} // '', 'invalid_client', 'error invalid_client');
+}
+
+no_crashes();

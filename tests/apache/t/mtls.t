@@ -4,69 +4,79 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
-use Apache::TestRequest ();
-use LWP::UserAgent ();
-use MIME::Base64 qw(decode_base64);
-use Digest::SHA qw(sha256);
 use EKeyTest;
 use EKeyCheck;
 
-my $keys = t_root() . '/keys';
-my $cfg = Apache::Test::config();
-my $port = $cfg->{vhosts}{ekey_tls}{port};
-my $base = "https://localhost:$port";
-
-sub x5t {
-    my ($name) = @_;
-    open(my $fh, '<', "$keys/$name.crt") or die "$name.crt: $!";
-    my $pem = do { local $/; <$fh> };
-    $pem =~ s/-----[^-]+-----//g;
-    return b64u(sha256(decode_base64($pem)));
-}
-
-sub tls_get {
-    my ($cert, $path, @h) = @_;
-    my $ua = LWP::UserAgent->new(timeout => 20, ssl_opts => {
-        SSL_ca_file => "$keys/ca.crt", verify_hostname => 1,
-        $cert ? (SSL_cert_file => "$keys/$cert.crt", SSL_key_file => "$keys/$cert.key") : () });
-    my $req = HTTP::Request->new(POST => "$base$path");
-    $req->push_header(@$_) for @h;
-    return $ua->request($req);
-}
-
 sub send_cert {
     my ($cert, $tok, $path) = @_;
-    return sub { tls_get($cert, $path || '/payments', ['Authorization' => "EKey $tok"]) };
+    return sub { send_req(tls => $cert // 1, path => $path || '/payments',
+                          headers => [['Authorization' => "EKey $tok"]]) };
 }
+my $replay = qr/^EKey\b(?=.*\berror="invalid_token")(?=.*\bekey_error="replay_detected")/;
+my $spiffe_cap = { action => 'POST:/spiffe', limit => 1 };
 
 my @cases = (
   ['no client certificate', sub { my ($t) = token(cert => x5t('client')); send_cert(undef, $t)->() }, 401, 'invalid_proof', 'invalid_token'],
   ['another client certificate', sub { my ($t) = token(cert => x5t('client')); send_cert('svid', $t)->() }, 401, 'invalid_proof', 'invalid_token'],
+  ['same subject, other key', sub { my ($t) = token(cert => x5t('client')); send_cert('client2', $t)->() }, 401, 'invalid_proof', 'invalid_token'],
   ['DPoP token without proof over mTLS', sub { my ($t) = token(key => client_key()); send_cert('client', $t)->() }, 401, 'invalid_proof', 'invalid_dpop_proof'],
-  ['SPIFFE ID not equal to sub', sub { my ($t) = token(cert => x5t('svid'), claims => { cap => { action => 'POST:/spiffe', limit => 1 } }); send_cert('svid', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
-  ['mTLS replay', sub { my ($t) = token(cert => x5t('client')); send_cert('client', $t)->(); send_cert('client', $t)->() }, 401, 'replay_detected', 'invalid_token'],
+  ['x5t#S256 as hex', sub { my $hex = unpack('H*', b64u_dec(x5t('client'))); my ($t) = token(cert => $hex); send_cert('client', $t)->() }, 401, 'invalid_token', 'invalid_token'],
+  ['certificate in a request header', sub {
+      my ($t) = token(cert => x5t('client'));
+      my $pem = do { local (@ARGV, $/) = (keys_dir() . '/client.crt'); <> };
+      (my $one = $pem) =~ s/\n//g;
+      send_req(tls => 1, headers => [['Authorization' => "EKey $t"], ['SSL-Client-Cert' => $one],
+                                     ['X-SSL-Client-Cert' => $one], ['Client-Cert' => ":$one:"]]);
+  }, 401, 'invalid_proof', 'invalid_token'],
+  ['SPIFFE ID not equal to sub', sub { my ($t) = token(cert => x5t('svid'), claims => { cap => $spiffe_cap }); send_cert('svid', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
+  ['SPIFFE required, plain certificate', sub { my ($t) = token(cert => x5t('client'), claims => { cap => $spiffe_cap }); send_cert('client', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
 );
 
-plan tests => 2 * ASSERTS_ALLOWED + 3 + ASSERTS_REFUSED * @cases;
+plan tests => 3 * ASSERTS_ALLOWED + 4 + ASSERTS_REFUSED * (@cases + 2) + 3 + 1;
 
 my ($t) = token(cert => x5t('client'));
 my $res = allowed('bound certificate', send_cert('client', $t));
 my $env = body_json($res);
 ok t_cmp($env->{EKEY_BIND} // '', 'mTLS', 'EKEY_BIND');
 ok t_cmp($env->{EKEY_SUB} // '', 'agent-123', 'EKEY_SUB');
+ok t_cmp($env->{EKEY_SPIFFE_ID} // '', '', 'no EKEY_SPIFFE_ID for a plain certificate');
 
 my $sub = 'spiffe://example.org/agent-123';
-my ($ts) = token(cert => x5t('svid'), claims => { sub => $sub, cap => { action => 'POST:/spiffe', limit => 1 } });
+my ($ts) = token(cert => x5t('svid'), claims => { sub => $sub, cap => $spiffe_cap });
 my $rs = allowed('SVID whose SPIFFE ID is sub', send_cert('svid', $ts, '/spiffe'));
 ok t_cmp(body_json($rs)->{EKEY_SPIFFE_ID} // '', $sub, 'EKEY_SPIFFE_ID');
 
-# the mTLS replay case sends one good request first: account for its hit
-for my $c (@cases) {
-    if ($c->[0] eq 'mTLS replay') {
-        my ($tr) = token(cert => x5t('client'));
-        send_cert('client', $tr)->();
-        refused($c->[0], send_cert('client', $tr), $c->[2], $c->[3], $c->[4]);
-        next;
-    }
-    refused(@$c);
+refused(@$_) for @cases;
+
+# The second use of a limit-1 certificate-bound token.
+{
+    my ($tr) = token(cert => x5t('client'));
+    send_cert('client', $tr)->();
+    refused('mTLS replay', send_cert('client', $tr), 401, 'replay_detected', $replay);
 }
+
+# A certificate from a CA the server does not trust never reaches the verifier: mod_ssl
+# ends the handshake (SSLVerifyClient optional), so there is no answer and no backend hit.
+{
+    my ($tf) = token(cert => x5t('foreign'));
+    my $before = hits();
+    my $r = send_cert('foreign', $tf)->();
+    ok t_cmp($r->code == 200 ? 'served' : 'refused', 'refused', 'foreign CA: not served');
+    ok t_cmp(($r->header('Client-Warning') // '') eq 'Internal response' || $r->code == 403
+             ? 'handshake or 403' : $r->code, 'handshake or 403', 'foreign CA: refused by mod_ssl');
+    ok t_cmp(hits(), $before, 'foreign CA: backend not reached');
+}
+
+# SSLVerifyClient optional_no_ca: any certificate whose key the client holds, as the token
+# names it (EKEY_SPEC 6.3); another certificate is still refused.
+{
+    my ($tn) = token(cert => x5t('foreign'));
+    allowed('optional_no_ca: the bound foreign certificate', sub {
+        send_req(tls => 'foreign', vhost => 'ekey_tls_noca', headers => [['Authorization' => "EKey $tn"]]) });
+    my ($to) = token(cert => x5t('client'));
+    refused('optional_no_ca: another certificate', sub {
+        send_req(tls => 'foreign', vhost => 'ekey_tls_noca', headers => [['Authorization' => "EKey $to"]]) },
+        401, 'invalid_proof', 'invalid_token');
+}
+
+no_crashes();
