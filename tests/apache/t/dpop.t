@@ -26,7 +26,7 @@ my ($replay, $expired) = (ekey_err('replay_detected'), ekey_err('token_expired')
 # [name, sender, status, code, challenge error]
 push @cases,
  ['no credentials', sub { ekey_request('POST', '/payments') }, 401, 'missing_token', undef],
- # EKEY_SPEC 6.1: a foreign scheme carries no E-Key (bare challenge, never interpreted)
+ # EKEY_SPEC 6.1: a single credential of a foreign scheme is invalid_token (never interpreted)
  ['Bearer scheme', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "Bearer $t"], ['DPoP' => $p]) }, 401, 'invalid_token', 'invalid_token'],
  ['DPoP scheme', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "DPoP $t"], ['DPoP' => $p]) }, 401, 'invalid_token', 'invalid_token'],
  ['EKey and Bearer', sub { my ($t, $p) = mint_pair(); ekey_request('POST', '/payments', ['Authorization' => "EKey $t"], ['Authorization' => "Bearer $t"], ['DPoP' => $p]) }, 400, 'invalid_request', 'invalid_request'],
