@@ -43,12 +43,14 @@ typedef struct {
     FILE *f;
 } gen_t;
 
+static void die(const char *what, const ekey_error_t *err) __attribute__((noreturn));
 static void die(const char *what, const ekey_error_t *err)
 {
     fprintf(stderr, "ekey_benchgen: %s%s%s\n", what, err ? ": " : "", err ? err->text : "");
     exit(1);
 }
 
+static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
     fputs("usage: ekey_benchgen MODE -n N -k ISSUER.pem [-o FILE] [-i ISS] [-a AUD] [-u URL]\n"

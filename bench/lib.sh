@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh - helpers for bench/run.sh: processes we start (and stop by pid), httpd CPU
 # from /proc, config templates, one wrk measurement. Sourced, not run.
 
@@ -8,9 +9,9 @@ die() { log "$*"; exit 1; }
 
 # Stops one process we started: TERM, up to 10 s, then KILL; reaps it.
 stop_pid() {
-    local pid=$1 i
+    local pid=$1
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -59,14 +60,14 @@ http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" || tru
 # Starts httpd for one case on the server core; waits until it serves the static file.
 # Sets HPID.
 start_httpd() {
-    local name=$1 conf=$2 port=$3 i
+    local name=$1 conf=$2 port=$3
     mkdir -p "$WORK/run/$name"
-    [ "$(id -u)" -eq 0 ] && chown www-data "$WORK/run/$name" 2>/dev/null || true
+    if [ "$(id -u)" -eq 0 ]; then chown www-data "$WORK/run/$name" 2>/dev/null || true; fi
     taskset -c "$SERVER_CPU" /usr/sbin/apache2 -d "$WORK" -f "$conf" -DFOREGROUND \
         >"$WORK/logs/$name.stdout" 2>&1 &
     HPID=$!
     STARTED+=("$HPID")
-    for i in $(seq 1 150); do
+    for _ in $(seq 1 150); do
         if ! kill -0 "$HPID" 2>/dev/null; then
             log "httpd for $name exited at startup:"
             tail -5 "$WORK/logs/$name.stdout" "$WORK/logs/$name.error.log" >&2 2>/dev/null || true
@@ -164,7 +165,7 @@ measure() {
     local label=$1 url=$2 mode=$3 file=$4 path=$5 conns=$6 extra_pid=${7:-}
     local c0 c1 x0=0 x1=0 out line kv wpid
     local requests=0 duration_us=1 status_errors=0 connect=0 read=0 write=0 timeout=0
-    local p50_us=0 p90_us=0 p99_us=0 max_us=0 mean_us=0
+    local p50_us=0 p99_us=0
     c0=$(cpu_ticks "$HPID")
     [ -n "$extra_pid" ] && x0=$(cpu_ticks "$extra_pid")
     rm -f "$WORK/wrk.done"
@@ -198,7 +199,7 @@ measure() {
     fi
     for kv in ${line#BENCH }; do
         case ${kv%%=*} in
-        requests | duration_us | status_errors | connect | read | write | timeout | p50_us | p90_us | p99_us | max_us | mean_us)
+        requests | duration_us | status_errors | connect | read | write | timeout | p50_us | p99_us)
             printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
         esac
     done

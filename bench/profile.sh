@@ -51,7 +51,7 @@ taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$WORK/c
     /usr/sbin/apache2 -X -d "$WORK" -f "$WORK/conf/pb.conf" >"$WORK/logs/callgrind.log" 2>&1 &
 HPID=$!
 STARTED+=("$HPID")
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
     [ "$(http_status "http://127.0.0.1:$port/static.txt")" = 200 ] && break
     sleep 0.2
 done

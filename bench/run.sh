@@ -84,8 +84,9 @@ build() {
             >"$WORK/logs/build.log" 2>&1 || die "build failed (see $WORK/logs/build.log)"
     fi
     MODULES=$EKEY_BUILD/.libs
-    [ -f "$MODULES/mod_ekey.so" ] && [ -f "$MODULES/libekey.a" ] \
-        || die "no .libs/mod_ekey.so and .libs/libekey.a in $EKEY_BUILD"
+    if [ ! -f "$MODULES/mod_ekey.so" ] || [ ! -f "$MODULES/libekey.a" ]; then
+        die "no .libs/mod_ekey.so and .libs/libekey.a in $EKEY_BUILD"
+    fi
     cflags="-O2 -Wall -Wextra -I$SRC/src/core $(pkg-config --cflags apr-1 jansson)"
     libs="$MODULES/libekey.a $(pkg-config --libs apr-1 jansson libcrypto) -lpthread"
     # shellcheck disable=SC2086
@@ -216,13 +217,13 @@ case_e() {
 }
 
 case_c() {
-    local port=$((PORT + 3)) rport=$((PORT + 50)) rpid i
+    local port=$((PORT + 3)) rport=$((PORT + 50)) rpid
     taskset -c "$CLIENT_CPU" redis-server --port "$rport" --bind 127.0.0.1 --save '' \
         --appendonly no --maxmemory-policy noeviction --daemonize no \
         >"$WORK/logs/redis.log" 2>&1 &
     rpid=$!
     STARTED+=("$rpid")
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && break
         sleep 0.1
     done
@@ -342,11 +343,12 @@ main() {
     started=$(date +%s)
     mkdir -p "$WORK"/{bin,conf,logs,keys,req,run,htdocs/api} "$(dirname "$OUT")"
     rm -f "$RES" "$EXTRA" "$WORK"/logs/*.log "$WORK"/req/*
+    : >"$RES"
     ensure_packages
     build
     prepare
     export N DUR CONNS KEYS MPM SERVER_CPU CLIENT_CPU
-    BENCH_CMD="$(env | grep -E '^(BENCH_[A-Z_]+|EKEY_BUILD)=' | grep -v '^BENCH_CMD=' | sort | tr '\n' ' ')bench/run.sh"
+    BENCH_CMD="$(env | { grep -E '^(BENCH_[A-Z_]+|EKEY_BUILD)=' || true; } | { grep -v '^BENCH_CMD=' || true; } | sort | tr '\n' ' ')bench/run.sh"
     export BENCH_CMD
     echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$EXTRA"
     log "cases:$CASES N=$N duration<=${DUR}s conns=$CONNS mpm=$MPM"
