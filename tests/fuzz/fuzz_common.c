@@ -210,11 +210,8 @@ void fuzz_check_status(ekey_status_t st, const ekey_error_t *err)
     if (verbose < 0)
         verbose = getenv("FUZZ_VERBOSE") != NULL;
     FUZZ_ASSERT((int)st >= 0 && st < EKEY_STATUS_COUNT);
-    if (verbose)
-        fprintf(stderr, "  %s%s%s%s%s\n", ekey_status_name(st),
-                st != EKEY_OK && err != NULL ? " " : "", st != EKEY_OK && err != NULL ? err->where : "",
-                st != EKEY_OK && err != NULL ? ": " : "", st != EKEY_OK && err != NULL ? err->text : "");
-    FUZZ_ASSERT(ekey_status_name(st) != NULL);
+    if (verbose && (st == EKEY_OK || err == NULL))
+        fprintf(stderr, "  %s\n", ekey_status_name(st));
     if (st == EKEY_OK)
         return;
     FUZZ_ASSERT(ekey_status_code(st) != NULL);
@@ -222,6 +219,8 @@ void fuzz_check_status(ekey_status_t st, const ekey_error_t *err)
         FUZZ_ASSERT(err->status == st);
         FUZZ_ASSERT(memchr(err->where, '\0', sizeof(err->where)) != NULL);
         FUZZ_ASSERT(memchr(err->text, '\0', sizeof(err->text)) != NULL);
+        if (verbose)
+            fprintf(stderr, "  %s %s: %s\n", ekey_status_name(st), err->where, err->text);
     }
 }
 

@@ -1,11 +1,11 @@
 /*
  * fuzz_json.c - ekey_json_parse and the typed getters.
  *
- * Invariants: an accepted document is an object no deeper than EKEY_MAX_JSON_DEPTH, without
- * a NUL byte, within the size limit, and survives dump + re-parse unchanged; a rejection is
+ * Invariants: an accepted document is an object no deeper than EKEY_MAX_JSON_DEPTH, with no
+ * NUL byte, within the size limit, and survives dump + re-parse unchanged; a rejection is
  * EKEY_E_JSON or EKEY_E_TOO_LARGE with no output; a limit one byte under the input's length
- * is always EKEY_E_TOO_LARGE. Each getter succeeds exactly on its JSON type, returns the member's own
- * value, reports absent members as the caller's status only when required.
+ * is always EKEY_E_TOO_LARGE. Each getter succeeds exactly on its JSON type, returns the
+ * member's own value, reports absent members as the caller's status only when required.
  */
 #include <string.h>
 
