@@ -4,15 +4,15 @@
 #   core mints  -> Crypt::JWT verifies (token with the issuer key, proof with its own jwk),
 #   Crypt::JWT encodes -> the core verifies (and refuses the broken variants).
 # Keys: tests/unit/vectors/{issuer,client}-p256.pem (test-only). Prints "N passed, M failed";
-# exits non-zero on any failure, 77 (skip) when the Perl modules are missing.
+# exits non-zero on any failure, including missing Perl modules (scripts/deps.sh installs them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 vectors=$here/vectors
 tool=${EKEY_VECTOOL:-tests/unit/ekey_vectool}
 [ -x "$tool" ] || tool=$here/ekey_vectool
 if ! perl -MCrypt::JWT -MCrypt::PK::ECC -MJSON::PP -e 1 2>/dev/null; then
-    echo "crosscheck: Crypt::JWT / CryptX / JSON::PP not installed: skipped"
-    exit 77
+    echo "crosscheck: Crypt::JWT / CryptX / JSON::PP not installed (scripts/deps.sh installs them)"
+    exit 1
 fi
 if [ ! -x "$tool" ]; then
     echo "crosscheck: ekey_vectool not built ($tool)"
