@@ -319,6 +319,34 @@ static int mints(const ekey_iss_conf_t *c)
            || c->proof_set || c->anonymous_set;
 }
 
+/* A main-server section applies inside a virtual host too (httpd walks the main server's
+ * sections before the host's own): the same path, or a path prefix ending at a slash. */
+static int covers(const char *outer, const char *inner)
+{
+    size_t n = strlen(outer);
+
+    if (strncmp(outer, inner, n) != 0)
+        return 0;
+    return inner[n] == '\0' || inner[n] == '/' || (n > 0 && outer[n - 1] == '/');
+}
+
+/* What a request in t's section ends up with: its server's defaults, then the main server's
+ * sections that cover it (in configuration order), then the section itself. */
+static ekey_iss_conf_t *effective(apr_pool_t *p, const tracked_t *t, server_rec *main_s)
+{
+    ekey_iss_conf_t *m = ap_get_module_config(t->s->lookup_defaults, &ekey_issuer_module);
+    int i;
+
+    for (i = 0; t->s != main_s && i < configured->nelts; i++) {
+        const tracked_t *o = &APR_ARRAY_IDX(configured, i, tracked_t);
+
+        if (o->s == main_s && o->c->dir != NULL && t->c->dir != NULL
+            && covers(o->c->dir, t->c->dir))
+            m = ekey_iss_merge_dir(p, m, o->c);
+    }
+    return ekey_iss_merge_dir(p, m, t->c);
+}
+
 int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s)
 {
@@ -327,10 +355,8 @@ int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
     for (i = 0; configured != NULL && i < configured->nelts; i++) {
         const tracked_t *t = &APR_ARRAY_IDX(configured, i, tracked_t);
-        ekey_iss_conf_t *def = ap_get_module_config(t->s->lookup_defaults, &ekey_issuer_module);
 
-        if (!mints(t->c)
-            || (why = ekey_iss_incomplete(ekey_iss_merge_dir(ptemp, def, t->c))) == NULL)
+        if (!mints(t->c) || (why = ekey_iss_incomplete(effective(ptemp, t, s))) == NULL)
             continue;
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, t->s, "EKEY00201: the E-Key issuer section "
                      "%s of server %s cannot mint: %s", t->c->dir, t->s->server_hostname != NULL

@@ -53,7 +53,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2;
+plan tests => 2 * @bad + 2 + 2 + 2;
 
 my $n = 0;
 sub configtest {
@@ -80,6 +80,22 @@ for my $b (@bad) {
 {
     my ($rc, $out) = configtest('good', "<Location /a>\n${loc}Require ekey-cap POST:/a\n</Location>");
     ok t_cmp("$rc $out", qr/^0 .*Syntax OK/s, 'a complete location is accepted');
+}
+
+# A virtual host's <Location /token> inherits the main server's section of the same path
+# (httpd walks those first): overriding one directive there is accepted; a host-only
+# section that cannot mint is still refused.
+{
+    my $iss = "<Location /token>\nEKeyIssuerName https://issuer.example\n"
+            . "EKeyIssuerSigningKey $keys/issuer.pem\nEKeyIssuerAudience https://api.example.com\n"
+            . "EKeyIssuerCapability POST:/payments\n</Location>\n";
+    my $vh = "<VirtualHost 127.0.0.1:1>\nServerName other.example\n<Location %s>\n"
+           . "EKeyIssuerTokenURL https://other.example/token\n</Location>\n</VirtualHost>";
+    my ($rc, $out) = configtest('vhost override', $iss . sprintf($vh, '/token'));
+    ok t_cmp("$rc $out", qr/^0 .*Syntax OK/s, 'vhost section completed by the main server section');
+    ($rc, $out) = configtest('vhost alone', $iss . sprintf($vh, '/mint'));
+    ok t_cmp("$rc $out", qr/EKEY00201:.*cannot mint: no EKeyIssuerName/s,
+             'vhost section not covered by a main section is refused');
 }
 
 # The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).
