@@ -75,19 +75,11 @@ static int fx_setup(void **state)
     return 0;
 }
 
-static int fx_teardown(void **state)
-{
-    apr_pool_destroy(((fx_t *)*state)->p);
-    return 0;
-}
-
-#define FX(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+#define FX(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, pt_teardown)
 
 static char *sign_with(fx_t *f, json_t *hdr, json_t *claims, const ekey_jwk_t *key)
 {
-    char *out = NULL;
-    assert_status(ekey_jws_sign(&out, f->p, hdr, claims, key, NULL), EKEY_OK);
-    return out;
+    return pt_sign_json(f->p, hdr, claims, key);
 }
 
 static char *sign_fx(fx_t *f)
@@ -129,10 +121,7 @@ static ekey_status_t verify(fx_t *f, const char *proof, ekey_dpop_t **out)
 
 static void set_member(fx_t *f, json_t *obj, const char *key, const char *json)
 {
-    if (json == NULL)
-        json_object_del(obj, key);
-    else
-        json_object_set(obj, key, pt_json(f->p, json));
+    pt_set_member(f->p, obj, key, json);
 }
 
 /* ------------------------------------------------------------ RFC vectors */
