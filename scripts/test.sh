@@ -35,6 +35,8 @@ for mpm in event prefork; do
   bash tests/apache/run.sh build/gcc "$mpm" | tee build/apache-suite-$mpm.log
   summary+=("$(grep -E '^apache suite' build/apache-suite-$mpm.log | tail -1)")
 done
+echo "== interop: npm jose + dpop as client and as verifier (DPoP and mTLS)"
+bash tests/interop/run.sh build/gcc
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "== all tests passed"
