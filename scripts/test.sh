@@ -17,6 +17,8 @@ build() {  # build DIR CONFIGURE-ARGS...
 
 echo "== build (gcc, -Wall -Wextra -Werror)"
 build build/gcc CC=gcc
+echo "== example configurations load (apache2 -t)"
+bash tests/examples/configtest.sh build/gcc
 echo "== unit tests"
 make -C build/gcc check -j"$(nproc)" || { cat build/gcc/tests/unit/*.log 2>/dev/null; exit 1; }
 cat build/gcc/tests/unit/*.log
@@ -37,6 +39,8 @@ for mpm in event prefork; do
 done
 echo "== interop: npm jose + dpop as client and as verifier (DPoP and mTLS)"
 bash tests/interop/run.sh build/gcc
+echo "== Debian package: build, install, a2enmod, a request under Debian's apache2, purge"
+bash scripts/package-test.sh
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "== all tests passed"
