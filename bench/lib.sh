@@ -214,3 +214,18 @@ measure() {
         log "$label: $status_errors error statuses, $((connect + read + write + timeout)) socket errors (see $WORK/logs)"
     fi
 }
+
+# Bytes of the replay table's shared memory in a running httpd (PID: the parent): the largest
+# shared mapping of at least MIN bytes in /proc/PID/maps; when it is backed by a file that
+# still exists (APR names it /dev/shm/ShM.*), that file's exact size instead of whole pages.
+shm_region_bytes() {
+    local pid=$1 min=$2 range perms rest best=0 path='' p len
+    while read -r range perms _ _ _ rest; do
+        case $perms in *s) ;; *) continue ;; esac
+        len=$((0x${range#*-} - 0x${range%-*}))
+        if [ "$len" -ge "$min" ] && [ "$len" -gt "$best" ]; then best=$len path=$rest; fi
+    done <"/proc/$pid/maps"
+    [ "$best" -gt 0 ] || return 0
+    p=${path% (deleted)}
+    if [ -n "$p" ] && [ -f "$p" ]; then stat -c %s "$p"; else echo "$best"; fi
+}

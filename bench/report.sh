@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/report.sh RESULTS.tsv EXTRA.txt - the Markdown report of one bench/run.sh run:
-# absolute figures per case, the ratios and targets of issue 8, the scale figures and the
-# checks each server passed before it was measured.
+# absolute figures per case, the ratios and targets of issue 8, the scale figures
+# (report_scale.sh) and the checks each server passed before it was measured.
 set -euo pipefail
 RES=$1
 EXTRA=$2
@@ -46,9 +46,6 @@ BEGIN {
         k = substr(l, 1, index(l, "=") - 1); v = substr(l, index(l, "=") + 1)
         if (k == "g_sign_per_s") sign_us = 1e6 / v
         if (k == "g_verify_per_s") verify_us = 1e6 / v
-        if (k == "check_ok") okc[++nok] = v
-        if (k == "check_fail") badc[++nbad] = v
-        if (l ~ /^RTABLE /) rt[++nrt] = l
     }
 }
 {
@@ -61,6 +58,9 @@ BEGIN {
     else ok[c] = 1
 }
 END {
+    main = 0
+    for (i = 1; i <= n; i++) if (order[i] !~ /^sweep/) main++
+    if (main == 0 && verify_us == 0) exit      # a scale-only run (--sweep, --table)
     print "## Cases (all measured in this run)\n"
     print "| case | what | req/s | req/s per httpd core | p50 ms | p99 ms | httpd CPU µs/req | httpd core busy | requests | errors | extra µs/req |"
     print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -104,44 +104,11 @@ END {
     if (("d" in ok) && ("a2" in ok)) printf "| CPU mod_ekey adds over TLS, mTLS binding (d − a2) | %d µs |\n", cpu["d"] - cpu["a2"]
     if (("h" in ok) && ("h2" in ok)) printf "| a minting proof at the issuer (h2 − h) | %d µs |\n", cpu["h2"] - cpu["h"]
     print ""
-    print "## Scale\n"
-    ns = 0
-    for (i = 1; i <= n; i++) if (order[i] ~ /^sweep/) ns++
-    if (ns > 0) {
-        print "CPU per request of case b as the number of connections grows:\n"
-        print "| connections | req/s | p50 ms | p99 ms | httpd CPU µs/req | httpd core busy |"
-        print "| ---: | ---: | ---: | ---: | ---: | ---: |"
-        for (i = 1; i <= n; i++) {
-            c = order[i]
-            if (c !~ /^sweep/) continue
-            if (!(c in ok)) { printf "| %s | %s | | | | |\n", substr(c, 8), rps[c]; continue }
-            printf "| %s | %d | %s | %s | %d | %d%% |\n", substr(c, 8), rps[c], ms(p50[c]), ms(p99[c]), cpu[c], util[c]
-        }
-        print ""
-    }
-    if (nrt > 0) {
-        print "Replay table alone (bench/rtable_bench.c: the core table in shared memory behind a process-shared mutex; a DPoP-shaped consume is 1 trace + 1 jti):\n"
-        print "| replay table | value |"
-        print "| --- | ---: |"
-        for (i = 1; i <= nrt; i++) {
-            delete kv
-            m = split(rt[i], f, " ")
-            for (j = 2; j <= m; j++) { p = index(f[j], "="); kv[substr(f[j], 1, p - 1)] = substr(f[j], p + 1) }
-            if (kv["test"] == "contention")
-                printf "| %d process(es), %d entries: DPoP consumes under the lock | %d ops/s, %.2f µs per op (%d refused as full) |\n",
-                       kv["procs"], kv["capacity"], kv["ops_per_s"], kv["ns_per_op"] / 1000, kv["refused"]
-            if (kv["test"] == "fill") {
-                printf "| memory per entry | %s bytes (a limit-1 DPoP request holds 2 entries until its proof window ends) |\n", kv["bytes_per_entry"]
-                printf "| largest table tested | %d entries, %.1f MB |\n", kv["capacity"], kv["bytes"] / 1e6
-                printf "| live traces at the first \"full\" refusal | %d (load factor %s) |\n", kv["first_full_at"], kv["load_at_first_full"]
-                printf "| live traces at the end / refused on the way | %d / %d |\n", kv["live"], kv["full_events"]
-                printf "| µs per op, last 10%% of the fill | %.2f |\n", kv["ns_per_op_last10pct"] / 1000
-                printf "| first 1,000 traces presented again | %s refused as replays |\n", kv["replays_refused"]
-            }
-        }
-        print ""
-    }
-    print "## Checks each server passed before it was measured\n"
-    for (i = 1; i <= nok; i++) print "- ok: " okc[i]
-    for (i = 1; i <= nbad; i++) print "- **FAILED**: " badc[i]
 }' "$RES"
+
+"$(dirname "$0")/report_scale.sh" "$RES" "$EXTRA"
+
+echo "## Checks each server passed before it was measured"
+echo
+sed -n 's/^check_ok=/- ok: /p' "$EXTRA"
+sed -n 's/^check_fail=/- **FAILED**: /p' "$EXTRA"

@@ -6,6 +6,12 @@
 # wrk (and stunnel, redis-server) on the other; httpd CPU per request comes from /proc.
 # Prints one table and writes it to bench/results/latest.md. See bench/README.md.
 #
+#   bench/run.sh           every case (a-h), the connection sweep and the replay table figures
+#   bench/run.sh --sweep   case b's checks, then case b at 1, 2, 4 ... 64 connections
+#   bench/run.sh --table   the replay table: ekey_rtable_bench (1 and 2 processes, 1,000,000
+#                          live traces) and a real httpd with a 2,000,000-entry table
+#   bench/run.sh --scale   --sweep and --table; these three write bench/results/scale.md
+#
 # Settings (environment):
 #   BENCH_N=15000          requests per case (each a unique token/proof, used once)
 #   BENCH_DURATION=10      upper bound per case in seconds (a case also ends when its N
@@ -13,8 +19,12 @@
 #   BENCH_CONNS=32         concurrent connections
 #   BENCH_CLIENT_KEYS=32   DPoP client keys (clients reuse their key); case b0 uses a new
 #                          key for every token
-#   BENCH_CASES="a b b0 c d a2 e f g h sweep rtable"   which parts to run
-#   BENCH_SWEEP="1 4 16 32 64"   connection counts of the sweep (on case b's server)
+#   BENCH_CASES="a b b0 c d a2 e f g h sweep rtable bigtable"   which parts to run
+#   BENCH_SWEEP="1 2 4 8 16 32 64"   connection counts of the sweep (on case b's server)
+#   BENCH_RT_OPS=200000    ekey_rtable_bench: consumes per process (contention)
+#   BENCH_RT_LIVE=1000000 BENCH_RT_CAPACITY=2000000   its fill test: live traces, table slots
+#   BENCH_CAPACITY=1000000 EKeyReplayCapacity of the cases; BENCH_BIG_CAPACITY=2000000 the
+#                          big table httpd starts with (bigtable)
 #   BENCH_MPM=event        event or prefork
 #   BENCH_WORK=/tmp/ekey-bench   scratch directory (keys, configs, logs, request files)
 #   EKEY_BUILD=            a configured build directory with .libs/mod_ekey.so; default:
@@ -31,8 +41,8 @@ N=${BENCH_N:-15000}
 DUR=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNS:-32}
 KEYS=${BENCH_CLIENT_KEYS:-32}
-CASES=" ${BENCH_CASES:-a b b0 c d a2 e f g h sweep rtable} "
-SWEEP=${BENCH_SWEEP:-1 4 16 32 64}
+CASES=" ${BENCH_CASES:-a b b0 c d a2 e f g h sweep rtable bigtable} "
+SWEEP=${BENCH_SWEEP:-1 2 4 8 16 32 64}
 MPM=${BENCH_MPM:-event}
 WORK=${BENCH_WORK:-/tmp/ekey-bench}
 PORT=${BENCH_PORT:-18400}
@@ -45,6 +55,11 @@ RES=$WORK/results.tsv
 EXTRA=$WORK/extra.txt               # key=value figures (g, rtable, checks)
 HPID=
 CAPACITY=${BENCH_CAPACITY:-1000000}  # EKeyReplayCapacity: 32 MB, never full within a run
+BIG_CAPACITY=${BENCH_BIG_CAPACITY:-2000000}
+RT_OPS=${BENCH_RT_OPS:-200000}
+RT_LIVE=${BENCH_RT_LIVE:-1000000}
+RT_CAPACITY=${BENCH_RT_CAPACITY:-2000000}
+SWEEP_ONLY=                          # --sweep: case b is checked, only the sweep measured
 
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
@@ -83,6 +98,11 @@ build() {
         make -C "$EKEY_BUILD" -j2 libekey.la mod_ekey.la mod_ekey_issuer.la \
             >"$WORK/logs/build.log" 2>&1 || die "build failed (see $WORK/logs/build.log)"
     fi
+    # the replay table program is part of the build (noinst), linked against libekey.la
+    if want rtable; then
+        make -C "$EKEY_BUILD" bench/ekey_rtable_bench >>"$WORK/logs/build.log" 2>&1 \
+            || die "cannot build bench/ekey_rtable_bench in $EKEY_BUILD (see $WORK/logs/build.log)"
+    fi
     MODULES=$EKEY_BUILD/.libs
     if [ ! -f "$MODULES/mod_ekey.so" ] || [ ! -f "$MODULES/libekey.a" ]; then
         die "no .libs/mod_ekey.so and .libs/libekey.a in $EKEY_BUILD"
@@ -91,8 +111,6 @@ build() {
     libs="$MODULES/libekey.a $(pkg-config --libs apr-1 jansson libcrypto) -lpthread"
     # shellcheck disable=SC2086
     cc $cflags -o "$BIN/ekey_benchgen" "$HERE/ekey_benchgen.c" $libs
-    # shellcheck disable=SC2086
-    cc $cflags -o "$BIN/rtable_bench" "$HERE/rtable_bench.c" $libs
 }
 
 # Keys and certificates of this run only; a file to serve.
@@ -171,6 +189,7 @@ dpop_case() {
         stop_httpd
         return 1
     fi
+    [ -n "$SWEEP_ONLY" ] && [ "$name" = b ] && return 0     # --sweep: the sweep measures b
     log "$name: generating $N requests"
     gen "$WORK/req/$name.txt" "$N" "$genmode" -k "$WORK/keys/issuer.pem" -u "$url" -K "$keys" -l "$limit"
     measure "$name" "http://127.0.0.1:$port" "$mode" "$WORK/req/$name.txt" /api/item "$CONNS" "$extra_pid"
@@ -331,15 +350,84 @@ case_h() {
     stop_httpd
 }
 
+# The replay table alone (the module's shm store code path outside httpd): consumes with 1 and
+# 2 processes contending, and a table holding BENCH_RT_LIVE live traces, then filled beyond.
 case_rtable() {
-    log "rtable: replay table, 1 and 2 processes, and a table filled to its first refusal"
-    "$BIN/rtable_bench" -P 2 -n 300000 -c 2000000 -F 2000000 | tee -a "$EXTRA" | sed 's/^/bench:   /' >&2
+    local out=$WORK/rtable.out ok=1 l
+    log "rtable: 1 and 2 processes x $RT_OPS consumes; $RT_LIVE live traces in $RT_CAPACITY slots"
+    "$EKEY_BUILD/bench/ekey_rtable_bench" -P 2 -n "$RT_OPS" -c "$RT_CAPACITY" -L "$RT_LIVE" \
+        -F "$RT_CAPACITY" >"$out" 2>"$WORK/logs/rtable.log" || ok=0
+    sed 's/^/bench:   /' "$out" >&2
+    cat "$out" >>"$EXTRA"
+    while read -r l; do
+        case $l in
+        *test=contention*check=pass*) echo "check_ok=rtable $(rt_field workload "$l"), $(rt_field procs "$l") process(es): every answer as expected (allowed, replay, jti replay)" ;;
+        *test=fill*check=pass*) echo "check_ok=rtable fill: $(rt_field live_target "$l") live traces taken and then each refused as a replay; beyond them new traces refused as full, none evicted, a refused one stays refused" ;;
+        *check=FAIL*) echo "check_fail=rtable: $l" ;;
+        esac
+    done <"$out" >>"$EXTRA"
+    [ "$ok" = 1 ] || { echo "check_fail=ekey_rtable_bench exited with an error (see $WORK/logs/rtable.log)" >>"$EXTRA"; log "rtable: FAILED"; }
+}
+
+rt_field() { # rt_field KEY LINE: the value of KEY=value in an RTABLE line
+    printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# A real httpd with the shm table at CAPACITY and at BIG_CAPACITY entries: how long it takes
+# to start, the size of the table's shared memory (from /proc: bytes per entry and the fixed
+# part follow from the two sizes), and that it serves (a valid request 200, again 401).
+case_bigtable() {
+    local port=$((PORT + 10)) cap name url t0 t1 bytes l
+    export T_STORE=
+    url=http://127.0.0.1:$port/api/item
+    for cap in "$CAPACITY" "$BIG_CAPACITY"; do
+        local CAPACITY=$cap              # case_conf writes it as EKeyReplayCapacity
+        name=table-$cap
+        CHECKS=() CHECK_FAIL=()
+        case_conf "$name" "$port" "$HERE/conf/b-ekey.conf.in"
+        t0=$(date +%s%N)
+        if ! start_httpd "$name" "$WORK/conf/$name.conf" "$port"; then
+            echo "check_fail=httpd with EKeyReplayCapacity $cap did not start" >>"$EXTRA"
+            continue
+        fi
+        t1=$(date +%s%N)
+        bytes=$(shm_region_bytes "$HPID" $((cap * 32)))
+        "$BIN/ekey_benchgen" ekey-dpop -k "$WORK/keys/issuer.pem" -u "$url" -K 1 -l 1 -n 1 \
+            -o "$WORK/req/$name.check"
+        l=$(sed -n 1p "$WORK/req/$name.check")
+        expect "EKeyReplayCapacity $cap: valid request" 200 "$(http_status -H "Authorization: EKey $(field 1 "$l")" -H "DPoP: $(field 2 "$l")" "$url")"
+        expect "EKeyReplayCapacity $cap: same request again (replay)" 401 "$(http_status -H "Authorization: EKey $(field 1 "$l")" -H "DPoP: $(field 2 "$l")" "$url")"
+        report_checks "$name"
+        echo "BIGTABLE capacity=$cap region_bytes=${bytes:-0} start_ms=$(((t1 - t0) / 1000000)) serves=$([ "${#CHECK_FAIL[@]}" -eq 0 ] && echo yes || echo NO)" | tee -a "$EXTRA" | sed 's/^/bench:   /' >&2
+        stop_httpd
+        rm -f "$WORK/run/$name"/*.persist     # mod_slotmem_shm's snapshot of the table
+    done
 }
 
 # ------------------------------------------------------------------------- main
 
+# --sweep, --table, --scale: only those parts (instead of BENCH_CASES), reported in scale.md.
+parse_args() {
+    local parts=
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --sweep) parts="$parts b sweep" SWEEP_ONLY=1 ;;
+        --table) parts="$parts rtable bigtable" ;;
+        --scale) parts="$parts b sweep rtable bigtable" SWEEP_ONLY=1 ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument: $1 (bench/run.sh --help)" ;;
+        esac
+        shift
+    done
+    if [ -n "$parts" ]; then
+        CASES=" $parts "
+        OUT=${BENCH_OUT:-$HERE/results/scale.md}
+    fi
+}
+
 main() {
     local started
+    parse_args "$@"
     started=$(date +%s)
     mkdir -p "$WORK"/{bin,conf,logs,keys,req,run,htdocs/api} "$(dirname "$OUT")"
     rm -f "$RES" "$EXTRA" "$WORK"/logs/*.log "$WORK"/req/*
@@ -348,7 +436,7 @@ main() {
     build
     prepare
     export N DUR CONNS KEYS MPM SERVER_CPU CLIENT_CPU
-    BENCH_CMD="$(env | { grep -E '^(BENCH_[A-Z_]+|EKEY_BUILD)=' || true; } | { grep -v '^BENCH_CMD=' || true; } | sort | tr '\n' ' ')bench/run.sh"
+    BENCH_CMD="$(env | { grep -E '^(BENCH_[A-Z_]+|EKEY_BUILD)=' || true; } | { grep -v '^BENCH_CMD=' || true; } | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
     export BENCH_CMD
     echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$EXTRA"
     log "cases:$CASES N=$N duration<=${DUR}s conns=$CONNS mpm=$MPM"
@@ -363,6 +451,7 @@ main() {
     want g && case_g
     want h && case_h
     want rtable && case_rtable
+    want bigtable && case_bigtable
     echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$EXTRA"
     echo "elapsed_s=$(($(date +%s) - started))" >>"$EXTRA"
     "$HERE/report.sh" "$RES" "$EXTRA" | tee "$OUT"

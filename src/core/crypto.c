@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "ekey.h"
+#include "ekey_cache.h"
 
 /* Fetched once per process: an implicit fetch per digest (EVP_sha256 under OpenSSL 3)
  * costs a provider lookup and a lock on every request. Never freed: it lives as long as
@@ -22,21 +23,33 @@ static void fetch_sha256(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-char *ekey_sha256_b64url(apr_pool_t *p, const void *data, apr_size_t len)
+int ekey_sha256_raw(unsigned char *md, const void *data, apr_size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    char *out;
+    int ok;
 
-    if (p == NULL || (data == NULL && len > 0))
-        return NULL;
+    if (md == NULL || (data == NULL && len > 0))
+        return 0;
     pthread_once(&sha256_once, fetch_sha256);
     if (sha256_md == NULL)
+        return 0;
+    ok = EVP_Digest(data != NULL ? data : "", len, buf, &mdlen, sha256_md, NULL) == 1
+         && mdlen == 32;
+    if (ok)
+        memcpy(md, buf, 32);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return ok;
+}
+
+char *ekey_sha256_b64url(apr_pool_t *p, const void *data, apr_size_t len)
+{
+    unsigned char md[32];
+    char *out;
+
+    if (p == NULL || !ekey_sha256_raw(md, data, len))
         return NULL;
-    if (EVP_Digest(data != NULL ? data : "", len, md, &mdlen, sha256_md, NULL) != 1
-        || mdlen != 32)
-        return NULL;
-    out = ekey_b64url_encode(p, md, mdlen);
+    out = ekey_b64url_encode(p, md, sizeof(md));
     OPENSSL_cleanse(md, sizeof(md));
     return out;
 }

@@ -180,7 +180,9 @@ typedef struct ekey_jwk_t ekey_jwk_t;
 
 /* Imports a public JWK object: EC P-256 (ES256), EC P-384 (ES384), OKP Ed25519 (EdDSA).
  * Rejects private members (d, p, q, dp, dq, qi, k), wrong coordinate lengths, points not on
- * the curve (EVP_PKEY_public_check), unknown kty/crv. Status EKEY_E_JWK. */
+ * the curve (EVP_PKEY_public_check_quick: complete for P-256/P-384, whose cofactor is 1),
+ * unknown kty/crv. Status EKEY_E_JWK. A key imported before in this process comes from a
+ * bounded cache keyed by its exact public bytes (the members are still checked each time). */
 ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk,
                              ekey_error_t *err) EKEY_WUR;
 /* Wraps an EVP_PKEY (the jwk takes its own reference). */
@@ -340,7 +342,10 @@ typedef struct {
 
 /* Full verification of an E-Key: size, framing, header (typ ekey+jwt, kid known, alg allowed,
  * forbidden members), signature, then claims: iss, aud, iat/exp/nbf with skew, lifetime,
- * trace format, cap grammar and limit, cnf with exactly one of jkt / x5t#S256 (43 chars each). */
+ * trace format, cap grammar and limit, cnf with exactly one of jkt / x5t#S256 (43 chars each).
+ * A token with cap.limit > 1 that passed once is remembered (SHA-256 of its bytes and the
+ * verifying key, until its exp, bounded, per process): its next uses skip the signature
+ * computation only; every other check runs on every use. */
 ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *compact,
                                 apr_size_t len, const ekey_token_policy_t *pol,
                                 ekey_error_t *err) EKEY_WUR;

@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "ekey.h"
+#include "ekey_cache.h"
 
 static apr_status_t json_cleanup(void *data)
 {
@@ -210,4 +211,73 @@ char *ekey_json_dump(apr_pool_t *p, const json_t *j)
         return NULL;
     buf[n] = '\0';
     return buf;
+}
+
+/* Length of the UTF-8 sequence at s (1-4), or 0 when it is not one jansson accepts: no
+ * overlong forms, no surrogates, nothing above U+10FFFF (jansson's utf8_check rules). */
+static apr_size_t utf8_len(const unsigned char *s)
+{
+    apr_size_t n, i;
+    apr_uint32_t v;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] < 0xC2)
+        return 0;                       /* continuation byte or overlong 2-byte lead */
+    n = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : s[0] < 0xF5 ? 4 : 0;
+    if (n == 0)
+        return 0;
+    v = s[0] & (0x7F >> n);
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)      /* also stops at the NUL */
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF
+        || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+char *ekey_json_quote(apr_pool_t *p, const char *in)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)in;
+    apr_size_t n, o = 0, len;
+    char *out;
+
+    if (in == NULL)
+        return NULL;
+    len = strlen(in);
+    out = apr_palloc(p, len * 6 + 3);   /* worst case: every byte as \u00XX */
+    out[o++] = '"';
+    while (*s) {
+        if ((n = utf8_len(s)) == 0)
+            return NULL;
+        if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\')) {
+            memcpy(out + o, s, n);
+            o += n;
+            s += n;
+            continue;
+        }
+        out[o++] = '\\';
+        switch (*s) {
+        case '"': out[o++] = '"'; break;
+        case '\\': out[o++] = '\\'; break;
+        case '\b': out[o++] = 'b'; break;
+        case '\f': out[o++] = 'f'; break;
+        case '\n': out[o++] = 'n'; break;
+        case '\r': out[o++] = 'r'; break;
+        case '\t': out[o++] = 't'; break;
+        default:
+            memcpy(out + o, "u00", 3);
+            out[o + 3] = hex[*s >> 4];
+            out[o + 4] = hex[*s & 0xF];
+            o += 5;
+        }
+        s++;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
 }

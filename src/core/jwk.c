@@ -2,9 +2,10 @@
  * jwk.c - public JWK import (EC P-256/P-384, OKP Ed25519), PEM keys, RFC 7638 thumbprints.
  *
  * Every key comes in through one of two gates: ekey_jwk_parse (untrusted JSON: strict
- * base64url, exact coordinate lengths, EVP_PKEY_fromdata then EVP_PKEY_public_check) or an
- * EVP_PKEY we already hold (PEM file, fresh key pair), described by inspect(). Both end in
- * make_jwk(), which caches the public members and the thumbprint.
+ * base64url, exact coordinate lengths, EVP_PKEY_fromdata then EVP_PKEY_public_check_quick,
+ * or the same key from the per-process key cache, keycache.c) or an EVP_PKEY we already
+ * hold (PEM file, fresh key pair), described by inspect(). Both end in make_jwk(), which
+ * keeps the public members and the thumbprint.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "ekey.h"
+#include "ekey_cache.h"
 
 #define MAX_COORD 48
 
@@ -43,6 +45,8 @@ static const curve_t curves[] = {
 
 struct ekey_jwk_t {
     EVP_PKEY *pkey;
+    EVP_PKEY_CTX *vctx;         /* prepared ECDSA verification context (public keys) */
+    EVP_PKEY_CTX *sctx;         /* prepared ECDSA signing context (signing keys) */
     const curve_t *curve;
     const char *x, *y;          /* base64url; y is NULL for OKP */
     const char *thumbprint;
@@ -108,6 +112,52 @@ static EVP_PKEY *own_pkey(apr_pool_t *p, EVP_PKEY *pkey)
     return pkey;
 }
 
+static apr_status_t pkey_ctx_cleanup(void *data)
+{
+    EVP_PKEY_CTX_free((EVP_PKEY_CTX *)data);
+    return APR_SUCCESS;
+}
+
+/* A verification context with the algorithm fetched and initialised once, for a public EC
+ * key that will verify many signatures (a configured issuer key, a cached DPoP key).
+ * NULL when there is none to make: verification then builds its own context per call. */
+static EVP_PKEY_CTX *prepare_verify(EVP_PKEY *pkey, const curve_t *c)
+{
+    EVP_PKEY_CTX *ctx;
+
+    if (c->group == NULL)
+        return NULL;                    /* EdDSA verifies one-shot, without a digest */
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (ctx != NULL && EVP_PKEY_verify_init(ctx) == 1)
+        return ctx;
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+}
+
+/* The same for a signing key loaded to sign many tokens (an issuer's). */
+static EVP_PKEY_CTX *prepare_sign(EVP_PKEY *pkey, const curve_t *c)
+{
+    EVP_PKEY_CTX *ctx;
+
+    if (c->group == NULL)
+        return NULL;
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (ctx != NULL && EVP_PKEY_sign_init(ctx) == 1)
+        return ctx;
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+}
+
+/* Hands a verification context (or NULL) to the key and its pool. */
+static void own_vctx(apr_pool_t *p, ekey_jwk_t *k, EVP_PKEY_CTX *ctx)
+{
+    k->vctx = ctx;
+    if (ctx != NULL)
+        apr_pool_cleanup_register(p, ctx, pkey_ctx_cleanup, apr_pool_cleanup_null);
+}
+
 static ekey_status_t fail_ssl(ekey_error_t *err, ekey_status_t st, const char *where,
                               const char *what)
 {
@@ -152,8 +202,11 @@ static ekey_status_t import_public(EVP_PKEY **out, const facts_t *f, ekey_status
     }
     if (pkey == NULL)
         return fail_ssl(err, st, "jwk.import", "public key rejected (not on the curve?)");
+    /* The quick check (point on the curve, not at infinity) is complete for our curves:
+     * P-256 and P-384 have cofactor 1, so every point on the curve is in the prime-order
+     * group, and the full check's multiplication by the order adds nothing but ~40 us. */
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+    ok = ctx != NULL && EVP_PKEY_public_check_quick(ctx) == 1;
     EVP_PKEY_CTX_free(ctx);
     if (!ok) {
         EVP_PKEY_free(pkey);
@@ -230,7 +283,9 @@ static const char *thumb_input(apr_pool_t *p, const ekey_jwk_t *k)
                         k->curve->crv, k->curve->kty, k->x, k->y);
 }
 
-static ekey_jwk_t *make_jwk(apr_pool_t *p, EVP_PKEY *owned, const facts_t *f)
+/* thumb: the thumbprint when already known (a key cache hit), else NULL. */
+static ekey_jwk_t *make_jwk(apr_pool_t *p, EVP_PKEY *owned, const facts_t *f,
+                            const char *thumb)
 {
     ekey_jwk_t *k = apr_pcalloc(p, sizeof(*k));
     const char *in;
@@ -241,9 +296,25 @@ static ekey_jwk_t *make_jwk(apr_pool_t *p, EVP_PKEY *owned, const facts_t *f)
     k->x = ekey_b64url_encode(p, f->x, f->curve->clen);
     if (f->curve->group != NULL)
         k->y = ekey_b64url_encode(p, f->y, f->curve->clen);
+    if (thumb != NULL) {
+        k->thumbprint = apr_pstrdup(p, thumb);
+        return k;
+    }
     in = thumb_input(p, k);
     k->thumbprint = ekey_sha256_b64url(p, in, strlen(in));
     return k->thumbprint != NULL ? k : NULL;
+}
+
+/* The public bytes a key is cached by: x || y (EC) or x (Ed25519). */
+static apr_size_t cache_bytes(unsigned char *buf, const facts_t *f)
+{
+    apr_size_t n = f->curve->clen;
+
+    memcpy(buf, f->x, n);
+    if (f->curve->group == NULL)
+        return n;
+    memcpy(buf + n, f->y, n);
+    return 2 * n;
 }
 
 /* kty, crv, use and alg of an untrusted JWK object. */
@@ -294,8 +365,12 @@ static ekey_status_t decode_coord(unsigned char *buf, json_t *jwk, const char *n
 
 ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_error_t *err)
 {
+    unsigned char pub[EKEY_CACHE_MAX_PUB];
+    char thumb[EKEY_JKT_LEN + 1];
     facts_t f;
     EVP_PKEY *pkey;
+    EVP_PKEY_CTX *vctx;
+    apr_size_t n;
     ekey_status_t st;
 
     if (out == NULL || p == NULL)
@@ -309,11 +384,22 @@ ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_
     if (f.curve->group != NULL
         && (st = decode_coord(f.y, jwk, "y", f.curve->clen, err)) != EKEY_OK)
         return st;
+    /* A key imported and checked before (a returning client) is taken from the cache,
+     * with its thumbprint; everything above was still checked for this JWK object. */
+    n = cache_bytes(pub, &f);
+    if (ekey_keycache_get(&pkey, &vctx, thumb, f.curve->alg, pub, n)) {
+        *out = make_jwk(p, own_pkey(p, pkey), &f, thumb);
+        own_vctx(p, *out, vctx);
+        return EKEY_OK;
+    }
     if ((st = import_public(&pkey, &f, EKEY_E_JWK, err)) != EKEY_OK)
         return st;
-    *out = make_jwk(p, own_pkey(p, pkey), &f);
-    return *out != NULL ? EKEY_OK
-                        : ekey_error_set(err, EKEY_E_CRYPTO, "jwk.parse", "thumbprint failed");
+    *out = make_jwk(p, own_pkey(p, pkey), &f, NULL);
+    if (*out == NULL)
+        return ekey_error_set(err, EKEY_E_CRYPTO, "jwk.parse", "thumbprint failed");
+    own_vctx(p, *out, prepare_verify(pkey, f.curve));
+    ekey_keycache_put(f.curve->alg, pub, n, pkey, (*out)->vctx, (*out)->thumbprint);
+    return EKEY_OK;
 }
 
 /* Wraps a key whose reference the caller hands over (it is freed with p in every case). */
@@ -326,7 +412,7 @@ static ekey_status_t adopt(ekey_jwk_t **out, apr_pool_t *p, EVP_PKEY *pkey, ekey
     own_pkey(p, pkey);
     if ((rv = inspect(&f, pkey, st, err)) != EKEY_OK)
         return rv;
-    *out = make_jwk(p, pkey, &f);
+    *out = make_jwk(p, pkey, &f, NULL);
     OPENSSL_cleanse(&f, sizeof(f));
     return *out != NULL ? EKEY_OK
                         : ekey_error_set(err, EKEY_E_CRYPTO, "jwk.key", "thumbprint failed");
@@ -392,8 +478,12 @@ ekey_status_t ekey_jwk_load_pem(ekey_jwk_t **out, apr_pool_t *p, const char *pat
         pkey = own_pkey(p, pub);
         f.has_private = 0;
     }
-    if (st == EKEY_OK && (*out = make_jwk(p, pkey, &f)) == NULL)
+    if (st == EKEY_OK && (*out = make_jwk(p, pkey, &f, NULL)) == NULL)
         st = ekey_error_set(err, EKEY_E_CRYPTO, "jwk.load", "thumbprint failed");
+    if (st == EKEY_OK && !f.has_private)         /* a verifier's key: verifies every request */
+        own_vctx(p, *out, prepare_verify(pkey, f.curve));
+    if (st == EKEY_OK && f.has_private && ((*out)->sctx = prepare_sign(pkey, f.curve)) != NULL)
+        apr_pool_cleanup_register(p, (*out)->sctx, pkey_ctx_cleanup, apr_pool_cleanup_null);
     OPENSSL_cleanse(&f, sizeof(f));
     return st;
 }
@@ -462,50 +552,6 @@ const char *ekey_jwk_thumbprint(const ekey_jwk_t *key)
     return key != NULL ? key->thumbprint : NULL;
 }
 
-/* RFC 7638 §3.2 required members per kty, already in lexicographic order. */
-static const char *const *thumb_members(const char *kty)
-{
-    static const char *const ec[] = { "crv", "kty", "x", "y", NULL };
-    static const char *const okp[] = { "crv", "kty", "x", NULL };
-    static const char *const rsa[] = { "e", "kty", "n", NULL };
-
-    if (strcmp(kty, "EC") == 0)
-        return ec;
-    if (strcmp(kty, "OKP") == 0)
-        return okp;
-    if (strcmp(kty, "RSA") == 0)
-        return rsa;
-    return NULL;
-}
-
-ekey_status_t ekey_jwk_thumbprint_json(const char **out, apr_pool_t *p, json_t *jwk,
-                                       ekey_error_t *err)
-{
-    const char *const *names;
-    const char *kty, *v, *dump;
-    json_t *o;
-    ekey_status_t st;
-
-    if (out == NULL || p == NULL)
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.thumbprint", "missing argument");
-    *out = NULL;
-    if ((st = ekey_json_get_string(&kty, jwk, "kty", 1, EKEY_E_JWK, err)) != EKEY_OK)
-        return st;
-    if ((names = thumb_members(kty)) == NULL)
-        return ekey_error_set(err, EKEY_E_JWK, "jwk.thumbprint", "unsupported kty");
-    o = ekey_json_own(p, json_object());
-    for (; *names != NULL; names++) {
-        if ((st = ekey_json_get_string(&v, jwk, *names, 1, EKEY_E_JWK, err)) != EKEY_OK)
-            return st;
-        if (json_object_set_new(o, *names, json_string(v)) != 0)
-            return ekey_error_set(err, EKEY_E_INTERNAL, "jwk.thumbprint", "out of memory");
-    }
-    if ((dump = ekey_json_dump(p, o)) == NULL
-        || (*out = ekey_sha256_b64url(p, dump, strlen(dump))) == NULL)
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jwk.thumbprint", "hashing failed");
-    return EKEY_OK;
-}
-
 json_t *ekey_jwk_to_json(const ekey_jwk_t *key, apr_pool_t *p, int with_meta)
 {
     json_t *o;
@@ -540,4 +586,14 @@ int ekey_jwk_has_private(const ekey_jwk_t *key)
 EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key)
 {
     return key != NULL ? key->pkey : NULL;
+}
+
+EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->vctx : NULL;
+}
+
+EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->sctx : NULL;
 }

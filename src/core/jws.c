@@ -17,6 +17,7 @@
 #include <openssl/obj_mac.h>
 
 #include "ekey.h"
+#include "ekey_cache.h"
 
 #define MAX_SIG 96
 #define MAX_DER 112                 /* DER of two 48-byte integers is at most 104 bytes */
@@ -29,13 +30,13 @@ typedef struct {
     const char *md_name;            /* NULL: EdDSA hashes internally */
     int nid;
     EVP_MD *md;
-    BIGNUM *order;
+    unsigned char order[MAX_SIG / 2];   /* group order, big-endian, sig_len / 2 bytes */
 } alg_info_t;
 
 static alg_info_t algs_tab[] = {
-    { EKEY_ALG_ES256, 64, "SHA256", NID_X9_62_prime256v1, NULL, NULL },
-    { EKEY_ALG_ES384, 96, "SHA384", NID_secp384r1, NULL, NULL },
-    { EKEY_ALG_EDDSA, 64, NULL, NID_undef, NULL, NULL },
+    { EKEY_ALG_ES256, 64, "SHA256", NID_X9_62_prime256v1, NULL, { 0 } },
+    { EKEY_ALG_ES384, 96, "SHA384", NID_secp384r1, NULL, { 0 } },
+    { EKEY_ALG_EDDSA, 64, NULL, NID_undef, NULL, { 0 } },
 };
 static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
 static int algs_ready;
@@ -44,17 +45,18 @@ static void init_algs(void)
 {
     apr_size_t i;
     EC_GROUP *g;
+    int ok;
 
     for (i = 0; i < sizeof(algs_tab) / sizeof(algs_tab[0]); i++) {
         alg_info_t *a = &algs_tab[i];
+        int half = (int)(a->sig_len / 2);
         if (a->md_name == NULL)
             continue;
         a->md = EVP_MD_fetch(NULL, a->md_name, NULL);
         g = EC_GROUP_new_by_curve_name(a->nid);
-        if (g != NULL)
-            a->order = BN_dup(EC_GROUP_get0_order(g));
+        ok = g != NULL && BN_bn2binpad(EC_GROUP_get0_order(g), a->order, half) == half;
         EC_GROUP_free(g);
-        if (a->md == NULL || a->order == NULL)
+        if (a->md == NULL || !ok)
             return;                 /* algs_ready stays 0: every call fails closed */
     }
     algs_ready = 1;
@@ -173,42 +175,78 @@ ekey_status_t ekey_jws_parse(ekey_jws_t **out, apr_pool_t *p, const char *compac
     return EKEY_OK;
 }
 
+/* 1 iff 1 <= v <= n-1 for fixed-width big-endian v and n (len bytes each). The values are
+ * public (a signature), so plain byte compares are fine. */
+static int in_range(const unsigned char *v, const unsigned char *n, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len && v[i] == 0; i++)
+        ;
+    if (i == len)
+        return 0;                   /* zero */
+    return memcmp(v, n, len) < 0;
+}
+
+/* One DER INTEGER of a non-negative big-endian value: leading zeros dropped, a 0x00 added
+ * when the top bit is set. Returns the bytes written (at most 2 + 1 + len). */
+static apr_size_t der_int(unsigned char *out, const unsigned char *v, apr_size_t len)
+{
+    apr_size_t i = 0, pad, n;
+
+    while (i + 1 < len && v[i] == 0)
+        i++;
+    pad = (v[i] & 0x80) != 0;
+    n = len - i + pad;
+    out[0] = 0x02;
+    out[1] = (unsigned char)n;
+    out[2] = 0x00;
+    memcpy(out + 2 + pad, v + i, len - i);
+    return 2 + n;
+}
+
 /* Raw r || s to DER, after checking 1 <= r, s <= n-1 ourselves (CVE-2022-21449 class):
- * the range rule must not depend on what a library version happens to check. */
+ * the range rule must not depend on what a library version happens to check. Written by
+ * hand: two short INTEGERs need no BIGNUM or ASN.1 machinery (for r, s of at most 48
+ * bytes every length fits one byte, the SEQUENCE's too: at most 2 * 51 = 102 < 128). */
 static ekey_status_t ecdsa_der(unsigned char *der, int *derlen, const alg_info_t *ai,
                                const unsigned char *sig, ekey_error_t *err)
 {
-    apr_size_t half = ai->sig_len / 2;
-    BIGNUM *r = BN_bin2bn(sig, (int)half, NULL), *s = BN_bin2bn(sig + half, (int)half, NULL);
-    ECDSA_SIG *es;
-    unsigned char *q = der;
-    int n;
+    apr_size_t half = ai->sig_len / 2, n;
 
-    if (r == NULL || s == NULL) {
-        BN_free(r);
-        BN_free(s);
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.verify", "out of memory");
-    }
-    if (BN_is_zero(r) || BN_is_zero(s) || BN_cmp(r, ai->order) >= 0
-        || BN_cmp(s, ai->order) >= 0) {
-        BN_free(r);
-        BN_free(s);
+    if (!in_range(sig, ai->order, half) || !in_range(sig + half, ai->order, half))
         return ekey_error_set(err, EKEY_E_SIGNATURE, "jws.signature", "r or s out of range");
-    }
-    if ((es = ECDSA_SIG_new()) == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
-        ECDSA_SIG_free(es);
-        BN_free(r);
-        BN_free(s);
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.verify", "out of memory");
-    }
-    n = i2d_ECDSA_SIG(es, NULL);
-    if (n <= 0 || n > MAX_DER || i2d_ECDSA_SIG(es, &q) != n) {
-        ECDSA_SIG_free(es);
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.verify", "DER encoding failed");
-    }
-    ECDSA_SIG_free(es);
-    *derlen = n;
+    n = der_int(der + 2, sig, half);
+    n += der_int(der + 2 + n, sig + half, half);
+    der[0] = 0x30;
+    der[1] = (unsigned char)n;
+    *derlen = (int)(n + 2);
     return EKEY_OK;
+}
+
+/* ECDSA on the digest with a verification context: a copy of the key's prepared one when it
+ * has one (no algorithm fetch per call), else a new one. Only exactly 1 is success. */
+static int ecdsa_verify(const alg_info_t *ai, const ekey_jwk_t *key, const unsigned char *der,
+                        apr_size_t der_len, const ekey_jws_t *jws)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_PKEY_CTX *prepared = ekey_jwk_verify_ctx(key), *ctx;
+    int rc;
+
+    if (EVP_Digest(jws->signing_input, jws->signing_input_len, md, &mdlen, ai->md, NULL) != 1)
+        return 0;
+    if (prepared != NULL) {
+        ctx = EVP_PKEY_CTX_dup(prepared);
+        rc = ctx != NULL;
+    }
+    else {
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ekey_jwk_pkey(key), NULL);
+        rc = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1;
+    }
+    rc = rc && EVP_PKEY_verify(ctx, der, der_len, md, mdlen) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return rc;
 }
 
 ekey_status_t ekey_jws_verify(const ekey_jws_t *jws, const ekey_jwk_t *key, ekey_error_t *err)
@@ -238,14 +276,18 @@ ekey_status_t ekey_jws_verify(const ekey_jws_t *jws, const ekey_jwk_t *key, ekey
         sig = der;
         sig_len = (apr_size_t)derlen;
     }
-    /* No pool here: one context, freed on the single exit below. */
-    if ((ctx = EVP_MD_CTX_new()) == NULL)
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.verify", "out of memory");
-    rc = EVP_DigestVerifyInit(ctx, NULL, ai->md, NULL, ekey_jwk_pkey(key));
-    if (rc == 1)
-        rc = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)jws->signing_input,
-                              jws->signing_input_len);
-    EVP_MD_CTX_free(ctx);
+    if (ai->md != NULL) {
+        rc = ecdsa_verify(ai, key, sig, sig_len, jws) ? 1 : 0;
+    }
+    else {                          /* EdDSA: one-shot over the message, no digest first */
+        if ((ctx = EVP_MD_CTX_new()) == NULL)
+            return ekey_error_set(err, EKEY_E_CRYPTO, "jws.verify", "out of memory");
+        rc = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, ekey_jwk_pkey(key));
+        if (rc == 1)
+            rc = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)jws->signing_input,
+                                  jws->signing_input_len);
+        EVP_MD_CTX_free(ctx);
+    }
     /* Only exactly 1 is a valid signature; 0 and negative values are failures. */
     if (rc != 1) {
         ekey_error_set(err, EKEY_E_SIGNATURE, "jws.signature", "signature does not verify");
@@ -280,10 +322,29 @@ static apr_status_t md_ctx_cleanup(void *data)
 
 /* Signs si and writes the JOSE form: fixed-width big-endian r || s for ECDSA (left-padded,
  * never DER), the 64 raw bytes for EdDSA. */
-static ekey_status_t sign_raw(unsigned char *raw, const alg_info_t *ai, EVP_PKEY *pkey,
+/* ECDSA over the digest with a copy of the key's prepared signing context (an issuer key
+ * signs every mint: no algorithm fetch and initialisation per token). 1 on success. */
+static int ecdsa_sign_prepared(unsigned char *der, size_t *n, const alg_info_t *ai,
+                               EVP_PKEY_CTX *prepared, const char *si)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_PKEY_CTX *ctx;
+    int ok;
+
+    if (EVP_Digest(si, strlen(si), md, &mdlen, ai->md, NULL) != 1
+        || (ctx = EVP_PKEY_CTX_dup(prepared)) == NULL)
+        return 0;
+    ok = EVP_PKEY_sign(ctx, der, n, md, mdlen) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
+}
+
+static ekey_status_t sign_raw(unsigned char *raw, const alg_info_t *ai, const ekey_jwk_t *priv,
                               apr_pool_t *p, const char *si, ekey_error_t *err)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *prepared = ai->md != NULL ? ekey_jwk_sign_ctx(priv) : NULL;
+    EVP_MD_CTX *ctx = NULL;
     unsigned char der[MAX_DER];
     const unsigned char *cp = der;
     size_t n = ai->md != NULL ? sizeof(der) : ai->sig_len;
@@ -291,12 +352,15 @@ static ekey_status_t sign_raw(unsigned char *raw, const alg_info_t *ai, EVP_PKEY
     ECDSA_SIG *es;
     int half = (int)(ai->sig_len / 2), ok;
 
-    if (ctx == NULL)
-        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.sign", "out of memory");
-    apr_pool_cleanup_register(p, ctx, md_ctx_cleanup, apr_pool_cleanup_null);
-    if (EVP_DigestSignInit(ctx, NULL, ai->md, NULL, pkey) != 1
-        || EVP_DigestSign(ctx, ai->md != NULL ? der : raw, &n, (const unsigned char *)si,
-                          strlen(si)) != 1) {
+    if (prepared == NULL) {
+        if ((ctx = EVP_MD_CTX_new()) == NULL)
+            return ekey_error_set(err, EKEY_E_CRYPTO, "jws.sign", "out of memory");
+        apr_pool_cleanup_register(p, ctx, md_ctx_cleanup, apr_pool_cleanup_null);
+    }
+    if (prepared != NULL ? !ecdsa_sign_prepared(der, &n, ai, prepared, si)
+        : (EVP_DigestSignInit(ctx, NULL, ai->md, NULL, ekey_jwk_pkey(priv)) != 1
+           || EVP_DigestSign(ctx, ai->md != NULL ? der : raw, &n, (const unsigned char *)si,
+                             strlen(si)) != 1)) {
         ekey_error_set(err, EKEY_E_CRYPTO, "jws.sign", "signing failed");
         ekey_error_drain_openssl(err);
         return EKEY_E_CRYPTO;
@@ -316,10 +380,8 @@ ekey_status_t ekey_jws_sign(char **out, apr_pool_t *p, json_t *header, json_t *p
                             const ekey_jwk_t *priv, ekey_error_t *err)
 {
     const alg_info_t *ai;
-    unsigned char raw[MAX_SIG];
-    const char *key, *hjson, *pjson, *si;
+    const char *key, *hjson, *pjson;
     json_t *h, *v;
-    ekey_status_t st;
 
     if (out != NULL)
         *out = NULL;
@@ -343,10 +405,29 @@ ekey_status_t ekey_jws_sign(char **out, apr_pool_t *p, json_t *header, json_t *p
     }
     if ((hjson = ekey_json_dump(p, h)) == NULL || (pjson = ekey_json_dump(p, payload)) == NULL)
         return ekey_error_set(err, EKEY_E_INTERNAL, "jws.sign", "cannot serialise JSON");
+    return ekey_jws_sign_json(out, p, hjson, pjson, priv, err);
+}
+
+ekey_status_t ekey_jws_sign_json(char **out, apr_pool_t *p, const char *hjson,
+                                 const char *pjson, const ekey_jwk_t *priv, ekey_error_t *err)
+{
+    const alg_info_t *ai;
+    unsigned char raw[MAX_SIG];
+    const char *si;
+    ekey_status_t st;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || p == NULL || priv == NULL || hjson == NULL || pjson == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jws.sign", "missing argument");
+    if (!ekey_jwk_has_private(priv))
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jws.sign", "not a private key");
+    if ((ai = alg_info(ekey_jwk_alg(priv))) == NULL)
+        return ekey_error_set(err, EKEY_E_CRYPTO, "jws.sign", "algorithms unavailable");
     si = apr_pstrcat(p, ekey_b64url_encode(p, (const unsigned char *)hjson, strlen(hjson)),
                      ".", ekey_b64url_encode(p, (const unsigned char *)pjson, strlen(pjson)),
                      NULL);
-    if ((st = sign_raw(raw, ai, ekey_jwk_pkey(priv), p, si, err)) != EKEY_OK)
+    if ((st = sign_raw(raw, ai, priv, p, si, err)) != EKEY_OK)
         return st;
     *out = apr_pstrcat(p, si, ".", ekey_b64url_encode(p, raw, ai->sig_len), NULL);
     return EKEY_OK;

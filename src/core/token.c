@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "ekey.h"
+#include "ekey_cache.h"
 
 #define SUB_MAX_LEN 256
 
@@ -181,8 +182,11 @@ static ekey_status_t check_cnf(ekey_token_t *t, apr_pool_t *p, json_t *c, ekey_e
     return EKEY_OK;
 }
 
-/* Header and signature: typ, kid from the keyset, then the signature. */
+/* Header and signature: typ, kid from the keyset, then the signature - unless this very
+ * token (digest = SHA-256 of all its bytes) was verified by this very key before in this
+ * process (a `limit > 1` E-Key presented again, see sigcache.c). */
 static ekey_status_t check_jws(const ekey_jws_t *jws, const ekey_token_policy_t *pol,
+                               unsigned char *digest, const char *compact, apr_size_t len,
                                ekey_error_t *err)
 {
     const ekey_jwk_t *key;
@@ -193,6 +197,11 @@ static ekey_status_t check_jws(const ekey_jws_t *jws, const ekey_token_policy_t 
         return ekey_error_set(err, EKEY_E_KID, "token.kid", "no kid");
     if ((key = ekey_keyset_find(pol->keys, jws->kid)) == NULL)
         return ekey_error_set(err, EKEY_E_KID, "token.kid", "unknown kid");
+    if (!ekey_sha256_raw(digest, compact, len))
+        return ekey_error_set(err, EKEY_E_CRYPTO, "token", "hashing failed");
+    if (ekey_jwk_alg(key) == jws->alg
+        && ekey_sigcache_hit(digest, ekey_jwk_thumbprint(key), pol->now))
+        return EKEY_OK;
     return ekey_jws_verify(jws, key, err);
 }
 
@@ -200,6 +209,7 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
                                 apr_size_t len, const ekey_token_policy_t *pol,
                                 ekey_error_t *err)
 {
+    unsigned char digest[32];
     apr_size_t max_len;
     ekey_jws_t *jws;
     ekey_token_t *t;
@@ -218,7 +228,7 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
                               APR_SIZE_T_FMT " bytes", max_len);
     if ((st = ekey_jws_parse(&jws, p, compact, len, max_len,
                              pol->algs != 0 ? pol->algs : EKEY_ALGS_DEFAULT, 0, err)) != EKEY_OK
-        || (st = check_jws(jws, pol, err)) != EKEY_OK
+        || (st = check_jws(jws, pol, digest, compact, len, err)) != EKEY_OK
         || (st = ekey_jws_payload(&claims, p, jws, max_len, err)) != EKEY_OK)
         return st;
     t = apr_pcalloc(p, sizeof(*t));
@@ -229,7 +239,11 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
         || (st = check_cnf(t, p, claims, err)) != EKEY_OK)
         return st;
     t->kid = apr_pstrdup(p, jws->kid);
-    t->ath = ekey_sha256_b64url(p, compact, len);
+    t->ath = ekey_b64url_encode(p, digest, sizeof(digest));
+    /* Only a token that can be presented again is worth a slot; it is stored after every
+     * check passed, and stops being a hit at its exp. */
+    if (t->limit > 1)
+        ekey_sigcache_put(digest, t->kid, t->exp);
     *out = t;
     return EKEY_OK;
 }
@@ -259,36 +273,31 @@ static ekey_status_t check_mint(const char **m, const char **path, const ekey_mi
     return EKEY_OK;
 }
 
-/* The claims in their documented order; NULL if a string is not valid UTF-8 (jansson
- * refuses it) - never a token with a member silently missing. */
-static json_t *mint_claims(apr_pool_t *p, const ekey_mint_t *r, const char *trace)
+/* The claims in their documented order, as compact JSON written directly (an issuer mints
+ * on every POST /token: no jansson objects to build and dump). Byte for byte what jansson
+ * wrote before (tests/unit/test_cache.c compares); NULL if a string is not valid UTF-8 -
+ * never a token with a member silently missing. */
+static const char *mint_claims(apr_pool_t *p, const ekey_mint_t *r, const char *trace)
 {
-    json_t *c = ekey_json_own(p, json_object()), *cap = json_object(), *cnf = json_object();
-    int rc = c == NULL || cap == NULL || cnf == NULL;
+    const char *iss = ekey_json_quote(p, r->iss), *sub = ekey_json_quote(p, r->sub);
+    const char *aud = ekey_json_quote(p, r->aud), *tr = ekey_json_quote(p, trace);
+    const char *act = ekey_json_quote(p, r->action);
+    const char *thumb = ekey_json_quote(p, r->bind == EKEY_BIND_DPOP ? r->jkt : r->x5t);
 
-    rc |= json_object_set_new(cap, "action", json_string(r->action));
-    rc |= json_object_set_new(cap, "limit", json_integer((json_int_t)r->limit));
-    if (r->bind == EKEY_BIND_DPOP)
-        rc |= json_object_set_new(cnf, "jkt", json_string(r->jkt));
-    else
-        rc |= json_object_set_new(cnf, "x5t#S256", json_string(r->x5t));
-    rc |= json_object_set_new(c, "iss", json_string(r->iss));
-    rc |= json_object_set_new(c, "sub", json_string(r->sub));
-    rc |= json_object_set_new(c, "aud", json_string(r->aud));
-    rc |= json_object_set_new(c, "iat", json_integer((json_int_t)r->now));
-    rc |= json_object_set_new(c, "exp", json_integer((json_int_t)(r->now + r->ttl)));
-    rc |= json_object_set_new(c, "trace", json_string(trace));
-    rc |= json_object_set_new(c, "cap", cap);              /* steals cap and cnf */
-    rc |= json_object_set_new(c, "cnf", cnf);
-    return rc == 0 ? c : NULL;
+    if (iss == NULL || sub == NULL || aud == NULL || tr == NULL || act == NULL || thumb == NULL)
+        return NULL;
+    return apr_psprintf(p, "{\"iss\":%s,\"sub\":%s,\"aud\":%s,\"iat\":%" APR_INT64_T_FMT
+                        ",\"exp\":%" APR_INT64_T_FMT ",\"trace\":%s,\"cap\":{\"action\":%s,"
+                        "\"limit\":%" APR_INT64_T_FMT "},\"cnf\":{\"%s\":%s}}", iss, sub, aud,
+                        r->now, r->now + r->ttl, tr, act, r->limit,
+                        r->bind == EKEY_BIND_DPOP ? "jkt" : "x5t#S256", thumb);
 }
 
 ekey_status_t ekey_token_mint(char **out, ekey_token_t **claims, apr_pool_t *p,
                               const ekey_mint_t *req, const ekey_jwk_t *signing_key,
                               ekey_error_t *err)
 {
-    const char *trace, *method, *path;
-    json_t *hdr, *payload;
+    const char *trace, *method, *path, *hdr, *payload;
     ekey_token_t *t;
     char *tok;
     ekey_status_t st;
@@ -304,16 +313,14 @@ ekey_status_t ekey_token_mint(char **out, ekey_token_t **claims, apr_pool_t *p,
     trace = req->trace;
     if (trace == NULL && (st = ekey_random_id(&trace, p, err)) != EKEY_OK)
         return st;
-    hdr = ekey_json_own(p, json_object());
-    if (hdr == NULL
-        || json_object_set_new(hdr, "alg", json_string(ekey_alg_name(ekey_jwk_alg(signing_key))))
-        || json_object_set_new(hdr, "typ", json_string(EKEY_TYP_TOKEN))
-        || json_object_set_new(hdr, "kid", json_string(ekey_jwk_thumbprint(signing_key))))
-        return ekey_error_set(err, EKEY_E_INTERNAL, "token.mint", "cannot build the header");
+    /* alg (the key's), typ, kid: fixed names and a base64url thumbprint, nothing to escape */
+    hdr = apr_psprintf(p, "{\"alg\":\"%s\",\"typ\":\"" EKEY_TYP_TOKEN "\",\"kid\":\"%s\"}",
+                       ekey_alg_name(ekey_jwk_alg(signing_key)),
+                       ekey_jwk_thumbprint(signing_key));
     if ((payload = mint_claims(p, req, trace)) == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "token.mint",
                               "a claim is not valid UTF-8");
-    if ((st = ekey_jws_sign(&tok, p, hdr, payload, signing_key, err)) != EKEY_OK)
+    if ((st = ekey_jws_sign_json(&tok, p, hdr, payload, signing_key, err)) != EKEY_OK)
         return st;
     if (claims != NULL) {
         t = apr_pcalloc(p, sizeof(*t));

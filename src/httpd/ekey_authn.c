@@ -231,12 +231,6 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     return st;
 }
 
-static apr_status_t free_x509(void *x)
-{
-    X509_free(x);
-    return APR_SUCCESS;
-}
-
 /* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is spiffe://. */
 static const char *spiffe_id(apr_pool_t *p, X509 *x)
 {
@@ -261,20 +255,30 @@ static const char *spiffe_id(apr_pool_t *p, X509 *x)
     return uris == 1 ? id : NULL;
 }
 
-/* RFC 8705 §3: the certificate of this TLS connection (from mod_ssl, never a header) must
- * hash to cnf["x5t#S256"]. */
-static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_req_t *rq)
+/* What a client certificate gives us, kept on its TLS connection: decoding the PEM that
+ * mod_ssl hands us (OpenSSL's decoders for the public key) is most of an mTLS request's
+ * cost, and the certificate rarely changes on a connection. It can (renegotiation,
+ * post-handshake authentication), so the cached facts count only for the very same PEM,
+ * compared in full. One connection is served by one thread at a time. */
+typedef struct {
+    const char *pem;
+    const char *x5t;                /* base64url SHA-256 of the DER */
+    const char *spiffe_id;          /* NULL: none */
+} cert_facts_t;
+
+static ekey_status_t cert_facts(const cert_facts_t **out, conn_rec *c, const char *pem,
+                                ekey_req_t *rq)
 {
-    char *pem = ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
-                                        "SSL_CLIENT_CERT") : NULL;
+    cert_facts_t *cf = ap_get_module_config(c->conn_config, &ekey_module);
     unsigned char *der = NULL;
-    const char *x5t;
     X509 *x = NULL;
     BIO *bio;
     int len;
 
-    if (pem == NULL || *pem == '\0')
-        return ekey_error_set(&rq->err, EKEY_E_CERT_MISSING, "mtls", "no client certificate");
+    if (cf != NULL && strcmp(cf->pem, pem) == 0) {
+        *out = cf;
+        return EKEY_OK;
+    }
     if ((bio = BIO_new_mem_buf(pem, -1)) != NULL) {
         x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         BIO_free(bio);
@@ -283,17 +287,41 @@ static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_
         ERR_clear_error();          /* mod_ssl reads this thread's queue too */
         return ekey_error_set(&rq->err, EKEY_E_CERT_MISSING, "mtls", "unreadable certificate");
     }
-    apr_pool_cleanup_register(r->pool, x, free_x509, apr_pool_cleanup_null);
     if ((len = i2d_X509(x, &der)) <= 0) {
+        X509_free(x);
         ERR_clear_error();
         return ekey_error_set(&rq->err, EKEY_E_CRYPTO, "mtls", "cannot encode certificate");
     }
-    x5t = ekey_sha256_b64url(r->pool, der, (apr_size_t)len);
+    cf = apr_pcalloc(c->pool, sizeof(*cf));
+    cf->x5t = ekey_sha256_b64url(c->pool, der, (apr_size_t)len);
+    cf->spiffe_id = spiffe_id(c->pool, x);
+    cf->pem = apr_pstrdup(c->pool, pem);
     OPENSSL_free(der);
-    if (!ekey_ct_streq(x5t, rq->token->x5t))
+    X509_free(x);
+    if (cf->x5t == NULL)
+        return ekey_error_set(&rq->err, EKEY_E_CRYPTO, "mtls", "cannot hash certificate");
+    ap_set_module_config(c->conn_config, &ekey_module, cf);
+    *out = cf;
+    return EKEY_OK;
+}
+
+/* RFC 8705 §3: the certificate of this TLS connection (from mod_ssl, never a header) must
+ * hash to cnf["x5t#S256"]. */
+static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_req_t *rq)
+{
+    char *pem = ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
+                                        "SSL_CLIENT_CERT") : NULL;
+    const cert_facts_t *cf = NULL;
+    ekey_status_t st;
+
+    if (pem == NULL || *pem == '\0')
+        return ekey_error_set(&rq->err, EKEY_E_CERT_MISSING, "mtls", "no client certificate");
+    if ((st = cert_facts(&cf, r->connection, pem, rq)) != EKEY_OK)
+        return st;
+    if (!ekey_ct_streq(cf->x5t, rq->token->x5t))
         return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls",
                               "certificate is not the token's x5t#S256");
-    rq->spiffe_id = spiffe_id(r->pool, x);
+    rq->spiffe_id = cf->spiffe_id;
     if (dc->spiffe_subject && (rq->spiffe_id == NULL || strcmp(rq->spiffe_id, rq->token->sub)))
         return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls.spiffe",
                               "no SPIFFE ID equal to sub (EKeySpiffeSubject On)");

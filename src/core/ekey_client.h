@@ -1,12 +1,36 @@
 /*
- * ekey_client.h - the client half of E-Key (what the prototype's EKeyClient and DPoPHelper
- * did), for C programs: build a token request, read the issuer's answer, make the proof for
- * a resource request. Proposed for the core's public API (issue 6); it lives beside the CLI
- * until the lead moves client.c into src/core/ and these declarations into ekey.h.
+ * ekey_client.h - the client half of E-Key, part of libekey's public API (installed beside
+ * ekey.h; `pkg-config --cflags --libs ekey`). What the prototype's EKeyClient and DPoPHelper
+ * did, for C programs: build the token request, make the minting proof, read the issuer's
+ * answer, make the DPoP proof of each resource request. No HTTP here: the caller sends the
+ * body and headers with whatever HTTP library it has (the `ekey` CLI uses libcurl).
  *
- * Same conventions as ekey.h: out first, pool, inputs, optional err; EKEY_OK is success;
- * outputs are NULL on failure; everything is allocated from p. No HTTP here: the caller
- * sends the body and headers with whatever HTTP library it has.
+ * A client's life:
+ *   ekey_jwk_generate / ekey_jwk_load_pem        once: the key pair (ekey.h)
+ *   ekey_client_request_body + ekey_client_mint_proof  -> POST token_url, Content-Type
+ *                                                 application/json, DPoP: <mint proof>
+ *   ekey_client_token_parse(answer)              -> token, trace, exp, limit, cnf
+ *   per request: ekey_client_proof(method, url, token) -> Authorization: EKey <token>,
+ *                                                 DPoP: <proof>
+ *   on a refusal: ekey_client_error_parse(body)  -> the server's error code and message
+ *
+ * Conventions (those of ekey.h, stated once for this part):
+ *   - Signature: status ekey_client_<verb>(out..., pool, inputs..., ekey_error_t *err).
+ *     EKEY_OK (0) is the only success; on any failure every out-parameter is NULL.
+ *   - Ownership: everything returned (strings, structs, json_t) is allocated from (or tied by
+ *     a cleanup to) the pool p given to the call, and lives until p is cleared or destroyed.
+ *     The caller never frees anything; inputs are copied when kept. Use one pool per token
+ *     (or per request) and destroy it when done; keys live in a longer-lived pool.
+ *   - err is optional (NULL: no detail); when given it receives the status, the step
+ *     ("client.body", "client.answer", ...) and a text that never holds a token, proof or key.
+ *   - Status codes used here: EKEY_E_INVALID_ARG (missing or unusable argument), EKEY_E_JSON /
+ *     EKEY_E_TOO_LARGE (an answer that is not one JSON object of sane size), EKEY_E_FORMAT /
+ *     EKEY_E_BASE64 (a token that is not a compact JWS), EKEY_E_CLAIMS / EKEY_E_CNF (a token
+ *     without the members a client needs), EKEY_E_PROOF_JKT (the token is bound to another
+ *     key), EKEY_E_JWK / EKEY_E_CRYPTO (signing failed), EKEY_E_INTERNAL (out of memory).
+ *   - Nothing here verifies a token's signature: a client does not hold the issuer's keys and
+ *     does not need to; the resource server verifies. What is read only steers the client.
+ *   - Thread safety: no global state; concurrent calls on distinct pools are safe.
  */
 #ifndef EKEY_CLIENT_H
 #define EKEY_CLIENT_H

@@ -1,7 +1,7 @@
 /*
- * client.c - the client half of E-Key (ekey_client.h): token request bodies, issuer
- * answers, proofs for resource requests. Uses only the core, APR and jansson, so it can move
- * into libekey unchanged.
+ * client.c - the client half of E-Key (ekey_client.h, public): token request bodies, issuer
+ * answers, proofs for resource requests. Uses only the core, APR and jansson; HTTP is the
+ * caller's (the CLI uses libcurl).
  *
  * The client reads its token's payload without verifying it: it does not hold the issuer's
  * keys and does not need to, the resource server verifies. What it reads (trace, exp, limit,
@@ -96,7 +96,7 @@ ekey_status_t ekey_client_token_read(ekey_client_token_t **out, apr_pool_t *p,
     int present;
     ekey_status_t st;
 
-    if (out == NULL || token == NULL)
+    if (out == NULL || p == NULL || token == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "client.token", "missing argument");
     *out = NULL;
     if ((st = ekey_jws_peek(NULL, &c, p, token, strlen(token), CLIENT_MAX_TOKEN, err))
@@ -135,7 +135,7 @@ ekey_status_t ekey_client_token_parse(ekey_client_token_t **out, apr_pool_t *p,
     ekey_client_token_t *t;
     ekey_status_t st;
 
-    if (out == NULL)
+    if (out == NULL || p == NULL || body == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "client.answer", "missing argument");
     *out = NULL;
     if ((st = ekey_json_parse(&o, p, body, len, CLIENT_MAX_ANSWER, err)) != EKEY_OK
@@ -156,6 +156,13 @@ ekey_status_t ekey_client_error_parse(const char **code, const char **message, a
     json_t *o;
     ekey_status_t st;
 
+    if (code == NULL || message == NULL || p == NULL || body == NULL) {
+        if (code != NULL)
+            *code = NULL;
+        if (message != NULL)
+            *message = NULL;
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "client.error", "missing argument");
+    }
     *code = *message = NULL;
     if ((st = ekey_json_parse(&o, p, body, len, CLIENT_MAX_ANSWER, err)) != EKEY_OK)
         return st;
@@ -232,7 +239,7 @@ ekey_status_t ekey_client_proof(char **out, apr_pool_t *p, const ekey_jwk_t *pri
 
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || token == NULL)
+    if (out == NULL || p == NULL || priv == NULL || token == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "client.proof", "missing argument");
     if ((st = ekey_jws_peek(NULL, &c, p, token, strlen(token), CLIENT_MAX_TOKEN, err))
         != EKEY_OK
@@ -248,9 +255,11 @@ ekey_status_t ekey_client_action(const char **action, const char **origin, apr_p
     const char *slash, *a, *m, *path;
     ekey_status_t st;
 
-    *action = NULL;
     if (origin != NULL)
         *origin = NULL;
+    if (action == NULL || p == NULL || method == NULL || url == NULL)
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "client.action", "missing argument");
+    *action = NULL;
     if ((st = ekey_url_normalize(&norm, p, url, err)) != EKEY_OK)
         return st;
     /* the normal form always has "scheme://authority/path" */

@@ -1,0 +1,70 @@
+/*
+ * ekey_cache.h - libekey's internal per-process caches and fast paths of the request and
+ * minting paths (not part of the public API).
+ *
+ * Both are bounded, set-associative tables behind one mutex each; the critical section is
+ * a few compares and a reference count. They only ever save work: a lookup that misses
+ * does the full check, and only the result of a full check that passed is stored, so a
+ * bad signature or a different key can never become a hit.
+ */
+#ifndef EKEY_CACHE_H
+#define EKEY_CACHE_H
+
+#include <apr.h>
+#include <openssl/types.h>
+
+#include "ekey.h"
+
+/* Internal: never exported, not even by the installed libekey (-fvisibility=default). */
+#if defined(__GNUC__)
+#define EKEY_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define EKEY_INTERNAL
+#endif
+
+#define EKEY_CACHE_MAX_PUB 96          /* x || y of P-384 */
+
+/* Imported public keys by their exact public bytes: curve id (an ekey_alg_t), then the
+ * decoded coordinates (x || y for EC, the raw key for Ed25519), compared in full.
+ * get: on a hit 1, a new reference in *pkey, a copy of the entry's prepared verification
+ * context in *vctx (NULL when it has none; the caller frees both) and the RFC 7638
+ * thumbprint copied to thumb (44 bytes with the NUL); 0 otherwise. put: stores a key that
+ * passed import with its prepared context (or NULL); the cache takes its own reference and
+ * copy. A full set drops its least recently used entry. */
+EKEY_INTERNAL int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb,
+                                    unsigned curve, const unsigned char *pub,
+                                    apr_size_t publen);
+EKEY_INTERNAL void ekey_keycache_put(unsigned curve, const unsigned char *pub,
+                                     apr_size_t publen, EVP_PKEY *pkey,
+                                     const EVP_PKEY_CTX *vctx, const char *thumb);
+
+/* The key's prepared ECDSA verification context (EVP_PKEY_verify_init done), or NULL (EdDSA,
+ * private keys). It is shared and never used directly: verifiers work on an
+ * EVP_PKEY_CTX_dup of it, which only reads it, so threads may share the key. */
+EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key);
+/* The same for signing (EVP_PKEY_sign_init done): keys loaded from a private PEM file. */
+EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key);
+
+/* Verified token signatures, by SHA-256 of the whole compact token and the thumbprint of
+ * the key that verified it. An entry is a hit only while now < expires (the token's exp);
+ * digests are compared in constant time. Callers store only tokens that passed every check
+ * and may be presented again (cap.limit > 1). */
+EKEY_INTERNAL int ekey_sigcache_hit(const unsigned char *digest, const char *kid,
+                                    apr_int64_t now);
+EKEY_INTERNAL void ekey_sigcache_put(const unsigned char *digest, const char *kid,
+                                     apr_int64_t expires);
+
+/* ekey_jws_sign for a header and payload already serialised as compact JSON (the header's
+ * alg must be the key's): the minting path writes its JSON directly (token.c). */
+EKEY_INTERNAL ekey_status_t ekey_jws_sign_json(char **out, apr_pool_t *p, const char *hjson,
+                                               const char *pjson, const ekey_jwk_t *priv,
+                                               ekey_error_t *err);
+
+/* A C string as a JSON string literal with its quotes, byte for byte what jansson's compact
+ * dump writes for json_string(in); NULL when jansson would refuse it (not valid UTF-8). */
+EKEY_INTERNAL char *ekey_json_quote(apr_pool_t *p, const char *in);
+
+/* SHA-256 of data into md (32 bytes) with the digest fetched once; 0 on failure. */
+EKEY_INTERNAL int ekey_sha256_raw(unsigned char *md, const void *data, apr_size_t len);
+
+#endif /* EKEY_CACHE_H */

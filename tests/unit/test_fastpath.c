@@ -1,0 +1,190 @@
+/*
+ * test_fastpath.c - the request and minting paths' fast paths are the slow paths' results:
+ * jws.c's hand-made ECDSA DER (every r/s shape), the prepared signing and verification
+ * contexts of PEM-loaded keys, and minting without jansson (json.c's ekey_json_quote and
+ * token.c's claims, byte for byte what jansson writes).
+ */
+#include "cache_fixture.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------- DER encoding */
+
+/* r and s with a leading zero byte and with the top bit set take the other branches of the
+ * hand-made DER; all verify, on the prepared context (public key) and without (private). */
+static void test_der_edges(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    int zero_r = 0, zero_s = 0, high_r = 0, low_r = 0, i;
+    ekey_jwk_t *k, *pub;
+    ekey_jws_t *jws;
+
+    assert_int_equal(ekey_jwk_generate(&k, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+    pub = public_of(p, k);
+    for (i = 0; i < 4000 && !(zero_r && zero_s && high_r && low_r); i++) {
+        jws = signed_by(p, k);
+        zero_r |= jws->sig[0] == 0;
+        zero_s |= jws->sig[32] == 0;
+        high_r |= (jws->sig[0] & 0x80) != 0;
+        low_r |= jws->sig[0] != 0 && (jws->sig[0] & 0x80) == 0;
+        if (jws->sig[0] == 0 || jws->sig[32] == 0 || i < 20) {
+            assert_int_equal(ekey_jws_verify(jws, pub, NULL), EKEY_OK);
+            assert_int_equal(ekey_jws_verify(jws, k, NULL), EKEY_OK);
+        }
+    }
+    assert_true(zero_r && zero_s && high_r && low_r);
+    assert_int_equal(ekey_jwk_generate(&k, p, EKEY_ALG_ES384, NULL), EKEY_OK);
+    pub = public_of(p, k);
+    for (i = 0; i < 20; i++)
+        assert_int_equal(ekey_jws_verify(signed_by(p, k), pub, NULL), EKEY_OK);
+}
+
+/* Keys loaded from PEM files sign and verify on prepared contexts (an issuer's signing key,
+ * a verifier's trusted key): many tokens, each verifying, a forged one not. */
+static void test_prepared_contexts_from_pem(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    char dir[] = "/tmp/ekey-test-cache-XXXXXX";
+    ekey_jwk_t *gen, *signer, *pub;
+    ekey_token_policy_t pol;
+    fixture_t f;
+    const char *path;
+    char *tok;
+    int i;
+
+    assert_non_null(mkdtemp(dir));
+    path = apr_pstrcat(p, dir, "/issuer.pem", NULL);
+    assert_int_equal(ekey_jwk_generate(&gen, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+    assert_int_equal(ekey_jwk_save_pem(gen, p, path, NULL), EKEY_OK);
+    assert_int_equal(ekey_jwk_load_pem(&signer, p, path, 1, NULL), EKEY_OK);
+    assert_int_equal(ekey_jwk_load_pem(&pub, p, path, 0, NULL), EKEY_OK);
+    unlink(path);
+    rmdir(dir);
+    assert_non_null(ekey_jwk_sign_ctx(signer));
+    assert_null(ekey_jwk_verify_ctx(signer));
+    assert_non_null(ekey_jwk_verify_ctx(pub));
+    assert_null(ekey_jwk_sign_ctx(pub));
+    fixture(&f, p);
+    f.ks = ekey_keyset_make(p);
+    assert_int_equal(ekey_keyset_add(f.ks, pub, NULL), EKEY_OK);
+    pol = policy(f.ks);
+    for (i = 0; i < 50; i++) {
+        tok = mint(p, &f, signer, 1);
+        assert_int_equal(verify(p, tok, &pol), EKEY_OK);
+        assert_int_equal(verify(p, flip_sig(p, tok), &pol), EKEY_E_SIGNATURE);
+    }
+    assert_int_equal(ekey_jws_verify(signed_by(p, signer), public_of(p, gen), NULL), EKEY_OK);
+    assert_int_equal(ekey_jws_verify(signed_by(p, gen), pub, NULL), EKEY_OK);
+}
+
+/* ------------------------------------------------ minting without jansson */
+
+/* ekey_json_quote against jansson itself: every ASCII byte, multi-byte UTF-8, and the
+ * sequences jansson refuses (overlong, surrogate, above U+10FFFF, stray and cut bytes). */
+static void test_json_quote_is_jansson(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char *const cases[] = {
+        "", "plain", "a\"b\\c/d", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xc2\x80", "\xe0\xa0\x80", "\xf0\x90\x80\x80",
+        "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf0\x80\x80\x80",
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80", "a\xe2\x82", "\xe2\x82", "x\xc3",
+    };
+    char buf[2];
+    apr_size_t i;
+    int c;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]) + 255; i++) {
+        const char *in = i < sizeof(cases) / sizeof(cases[0]) ? cases[i] : buf;
+        json_t *j;
+        char *want = NULL, *got;
+
+        if (in == buf) {
+            c = (int)(i - sizeof(cases) / sizeof(cases[0])) + 1;      /* 1 .. 255 */
+            buf[0] = (char)c;
+            buf[1] = '\0';
+        }
+        j = json_string(in);
+        if (j != NULL)
+            want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        got = ekey_json_quote(p, in);
+        if (want == NULL)
+            assert_null(got);
+        else
+            assert_string_equal(got, want);
+        free(want);
+        json_decref(j);
+    }
+}
+
+/* The minted header and claims are byte for byte what the jansson-built ones were. */
+static void test_mint_json_is_jansson(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char *const subs[] = { "agent", "a\"b\\c", "\xc3\xa9l\xc3\xa8ve \xe2\x82\xac",
+                                        "\xf0\x9f\x98\x80/x" };
+    ekey_mint_t m;
+    ekey_jws_t *jws;
+    json_t *hdr, *c, *cap, *cnf;
+    unsigned char *pl;
+    apr_size_t n, i;
+    fixture_t f;
+    char *tok;
+    int b;
+
+    fixture(&f, p);
+    for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        for (b = 0; b < 2; b++) {
+            memset(&m, 0, sizeof(m));
+            m.iss = "https://iss.example/\xc3\xa9\"";
+            m.sub = subs[i];
+            m.aud = "aud\\x";
+            m.action = "POST:/pay";
+            m.limit = 7;
+            m.now = NOW;
+            m.ttl = 30;
+            m.bind = b ? EKEY_BIND_MTLS : EKEY_BIND_DPOP;
+            m.jkt = ekey_jwk_thumbprint(f.client);
+            m.x5t = ekey_jwk_thumbprint(f.priv);
+            m.trace = "AAAAAAAAAAAAAAAAAAAAAA";
+            assert_int_equal(ekey_token_mint(&tok, NULL, p, &m, f.priv, NULL), EKEY_OK);
+            assert_int_equal(ekey_jws_parse(&jws, p, tok, strlen(tok), 0, EKEY_ALGS_ALL, 0,
+                                            NULL), EKEY_OK);
+            hdr = ekey_json_own(p, json_pack("{s:s,s:s,s:s}", "alg", "ES256", "typ",
+                                             EKEY_TYP_TOKEN, "kid",
+                                             ekey_jwk_thumbprint(f.priv)));
+            assert_int_equal(ekey_b64url_decode(&pl, &n, p, jws->signing_input,
+                                                (apr_size_t)(strchr(jws->signing_input, '.')
+                                                             - jws->signing_input), NULL),
+                             EKEY_OK);
+            assert_string_equal((const char *)pl, ekey_json_dump(p, hdr));
+            assert_int_equal(ekey_b64url_decode(&pl, &n, p, jws->payload_b64,
+                                                jws->payload_b64_len, NULL), EKEY_OK);
+            cap = json_pack("{s:s,s:I}", "action", m.action, "limit", (json_int_t)m.limit);
+            cnf = json_pack("{s:s}", b ? "x5t#S256" : "jkt", b ? m.x5t : m.jkt);
+            c = ekey_json_own(p, json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:o,s:o}", "iss", m.iss,
+                                           "sub", m.sub, "aud", m.aud, "iat", (json_int_t)NOW,
+                                           "exp", (json_int_t)(NOW + 30), "trace", m.trace,
+                                           "cap", cap, "cnf", cnf));
+            assert_non_null(c);
+            assert_string_equal((const char *)pl, ekey_json_dump(p, c));
+        }
+    }
+    /* a claim that is not UTF-8: refused, as jansson refused it */
+    m.sub = "bad\xc3";
+    assert_int_equal(ekey_token_mint(&tok, NULL, p, &m, f.priv, NULL), EKEY_E_INVALID_ARG);
+    assert_null(tok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        EKEY_TEST(test_der_edges),
+        EKEY_TEST(test_prepared_contexts_from_pem),
+        EKEY_TEST(test_json_quote_is_jansson),
+        EKEY_TEST(test_mint_json_is_jansson),
+    };
+
+    return ekey_test_main(tests);
+}
