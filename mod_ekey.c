@@ -22,6 +22,8 @@
 #include "ekey_config.h"
 #include "ekey_respond.h"
 #include "ekey_auditlog.h"
+#include "ekey_metrics.h"
+#include "ekey_shm.h"
 
 #define DIR_CMD (OR_AUTHCFG | RSRC_CONF)
 #define KEY_CMD (ACCESS_CONF | RSRC_CONF)      /* never .htaccess: keys are read at startup */
@@ -120,6 +122,11 @@ static void ekey_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(ekey_store_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(ekey_store_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ekey_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Metrics: the shared counters and the ekey-metrics / ekey-status handlers; each
+     * chain's final decision counted once; Redis round trips timed (after the stores exist). */
+    ekey_metrics_register(ekey_shm_stats, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(ekey_metrics_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(ekey_metrics_child_init, NULL, NULL, APR_HOOK_LAST);
 }
 
 AP_DECLARE_MODULE(ekey) = {

@@ -24,6 +24,7 @@
 #include "mod_ssl.h"
 
 #include "ekey_issuer.h"
+#include "ekey_metrics.h"
 
 APLOG_USE_MODULE(ekey_issuer);
 
@@ -410,12 +411,15 @@ int ekey_iss_token_handler(request_rec *r)
     x.c = ap_get_module_config(r->per_dir_config, &ekey_issuer_module);
     if ((why = ekey_iss_incomplete(x.c)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EKEY00211: cannot mint here: %s", why);
+        ekey_metrics_mint("server_error");
         return ekey_iss_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
                               "the issuer is not configured");
     }
     if (!check_request(&x) || !check_members(&x) || !check_subject(&x) || !check_aud_ttl(&x)
-        || !check_cap(&x) || !check_binding(&x))
+        || !check_cap(&x) || !check_binding(&x)) {
+        ekey_metrics_mint(x.code);
         return ekey_iss_error(r, x.status, x.code, x.message);
+    }
     x.m.iss = x.c->name;
     x.m.now = apr_time_sec(r->request_time);
     /* the last EKeyIssuerSigningKey listed is the newest and signs */
@@ -423,7 +427,9 @@ int ekey_iss_token_handler(request_rec *r)
                         APR_ARRAY_IDX(x.c->signers, x.c->signers->nelts - 1, const ekey_jwk_t *),
                         &err) != EKEY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "EKEY00212: minting failed: %s", err.text);
+        ekey_metrics_mint("server_error");
         return ekey_iss_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error", "minting failed");
     }
+    ekey_metrics_mint(NULL);
     return answer(&x, token, t);
 }

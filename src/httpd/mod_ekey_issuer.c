@@ -6,6 +6,7 @@
 #include "http_request.h"
 
 #include "ekey_issuer.h"
+#include "ekey_metrics.h"
 
 static int handler(request_rec *r)
 {
@@ -25,6 +26,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(ekey_iss_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The two endpoints, selected by SetHandler. */
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Tokens minted and refused, shared with mod_ekey's counters; its ekey-metrics handler
+     * answers when both modules are loaded (it also shows the replay table). */
+    ekey_metrics_register(NULL, APR_HOOK_LAST);
 }
 
 AP_DECLARE_MODULE(ekey_issuer) = {
