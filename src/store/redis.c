@@ -214,8 +214,8 @@ static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
     return EKEY_OK;
 }
 
-/* An idle connection of this process, or a new one. */
-static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
+/* An idle connection of this process (*pooled = 1), or a new one. */
+static ekey_status_t checkout(rstore_t *rs, conn_t **out, int *pooled, ekey_error_t *err)
 {
     pid_t me = getpid();
     conn_t *k, *stale = NULL;
@@ -237,7 +237,7 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
         conn_close(stale);
         stale = next;
     }
-    if ((*out = k) != NULL)
+    if ((*pooled = (*out = k) != NULL))
         return EKEY_OK;
     if (holding_off)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
@@ -361,14 +361,28 @@ static ekey_status_t redis_consume(ekey_store_t *st, const ekey_consume_t *req,
     redisReply *r;
     conn_t *k;
     ekey_status_t rv;
+    int pooled;
 
     *uses_left = 0;
     if (bad_request(req) || build(rs, req, &a) == 0)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "redis.consume",
                               "bad consume request (limit, expiry, id or key length)");
-    if ((rv = checkout(rs, &k, err)) != EKEY_OK)
+    if ((rv = checkout(rs, &k, &pooled, err)) != EKEY_OK)
         return rv;
     r = redisCommandArgv(k->c, a.argc, a.argv, a.lens);
+    /* A pooled connection may have died while idle (Redis restarted): one more try on a new
+     * one, so a Redis that is back serves at once. Running the script twice fails closed:
+     * the jti is then seen (replay), or a use is counted twice. */
+    if (r == NULL && pooled) {
+        conn_close(k);
+        if ((rv = dial(rs, &k, err)) != EKEY_OK) {
+            lock(rs);
+            rs->down_until = apr_time_now() + rs->holdoff;
+            unlock(rs);
+            return rv;
+        }
+        r = redisCommandArgv(k->c, a.argc, a.argv, a.lens);
+    }
     if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(r);             /* not executed: send the script itself once */
         a.argv[0] = "EVAL";

@@ -1,0 +1,52 @@
+# Counts across restarts of the shm table (issue 4 acceptance; store.t covers the graceful
+# restart): with EKeyReplayPersist On a used token stays used across a full stop and start
+# (SIGTERM, the parent exits, a new parent starts), and so does a seen proof jti; a plain
+# `-k restart` of the same parent keeps the counts without it; and, as documented, without
+# it a full stop and start begins with an empty table (which shows the stop was a full one).
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use EKeyTest;
+use EKeyInstance;
+
+plan tests => 14;
+
+sub code { my ($st, $j) = @_; return "$st " . ($j->{error} // $j->{EKEY_USES_LEFT} // '') }
+
+my $on = instance('persist', server => 'EKeyReplayPersist On');
+ok t_cmp(instance_start($on), 1, 'persist: started');
+my $k = client_key();
+my ($t1, $c1) = token(key => $k);
+my ($t2, $c2) = token(key => $k, claims => { cap => { action => 'POST:/payments', limit => 2 } });
+my ($t3, $c3) = token(key => $k, claims => { cap => { action => 'POST:/payments', limit => 3 } });
+my $p3 = proof($k, 'POST', $on->{url}, $t3, $c3->{trace});
+my $send3 = sub { my $r = send_req(url => $on->{url}, headers => [['Authorization' => "EKey $t3"], ['DPoP' => $p3]]);
+                  return ($r->code, body_json($r)) };
+my @before = (code(instance_spend($on, $t1, $c1, $k)), code(instance_spend($on, $t2, $c2, $k)),
+              code($send3->()));
+ok t_cmp("@before", '200 0 200 1 200 2', 'persist: limit 1, limit 2 and limit 3 tokens used once');
+
+ok t_cmp(instance_stop($on), 1, 'persist: full stop (parent gone, port closed)');
+ok t_cmp(instance_start($on), 1, 'persist: started again');
+ok t_cmp(code(instance_spend($on, $t1, $c1, $k)), '401 replay_detected', 'persist: used limit-1 token refused after stop and start');
+ok t_cmp(code($send3->()), '401 replay_detected', 'persist: a seen proof jti is refused after stop and start');
+ok t_cmp(join(' ', code(instance_spend($on, $t2, $c2, $k)), code(instance_spend($on, $t2, $c2, $k))),
+         '200 0 401 replay_detected', 'persist: limit-2 token has exactly its one use left');
+ok t_cmp(scalar(grep { /EKEY00301: replay table restored .*persisted/ } instance_log($on, 'error_log')), 1,
+         'persist: the log says the table was restored from the saved copy');
+
+# -k restart (not graceful): the same parent, counts kept without EKeyReplayPersist.
+my $off = instance('nopersist');
+ok t_cmp(instance_start($off), 1, 'no persist: started');
+my ($t4, $c4) = token(key => $k);
+my $first = code(instance_spend($off, $t4, $c4, $k));
+ok t_cmp(instance_ctl($off, 'restart'), 1, 'no persist: apache2 -k restart');
+ok t_cmp("$first " . code(instance_spend($off, $t4, $c4, $k)), '200 0 401 replay_detected',
+         'no persist: a used token stays used across a restart of the same parent');
+
+# Without EKeyReplayPersist a new parent starts empty (documented; the control for the above).
+ok t_cmp(instance_stop($off) && instance_start($off), 1, 'no persist: full stop and start');
+ok t_cmp(code(instance_spend($off, $t4, $c4, $k)), '200 0',
+         'no persist: a new parent does not trust the saved table (starts empty)');
+ok t_cmp(instance_stop($on) && instance_stop($off), 1, 'both stopped');
