@@ -100,9 +100,10 @@ static void ekey_register_hooks(apr_pool_t *p)
     ekey_authz_register(p);
     /* mod_authz_core asks the auth type for its challenge when authorization fails. */
     ap_hook_note_auth_failure(ekey_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Internal requests httpd did not authenticate again: re-check the capability on their
+    /* Authorization passed: take the use (first, before other fixups act on the request).
+     * Internal requests httpd did not authenticate again: re-check the capability on their
      * URI, before mod_dir / mod_rewrite fixups redirect further. */
-    ap_hook_fixups(ekey_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(ekey_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* Our error answers go out as JSON; httpd writes error pages as text/html. */
     ap_hook_insert_error_filter(ekey_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(EKEY_ERROR_FILTER, ekey_error_filter, NULL,

@@ -338,6 +338,9 @@ typedef struct {
     apr_int64_t max_limit;       /* cap.limit must be <= max_limit (0: no check) */
     apr_size_t max_len;          /* token length limit (0: EKEY_MAX_TOKEN_LEN) */
     unsigned algs;               /* allowlist (0: EKEY_ALGS_DEFAULT) */
+    ekey_token_t **expired;      /* optional: when verify returns EKEY_E_EXPIRED, the claims
+                                  * of the signature-verified, otherwise valid token, so the
+                                  * caller can log who presented it (else set to NULL) */
 } ekey_token_policy_t;
 
 /* Full verification of an E-Key: size, framing, header (typ ekey+jwt, kid known, alg allowed,

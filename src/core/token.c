@@ -218,6 +218,8 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
 
     if (out != NULL)
         *out = NULL;
+    if (pol != NULL && pol->expired != NULL)
+        *pol->expired = NULL;
     if (out == NULL || p == NULL || compact == NULL || pol == NULL || pol->keys == NULL
         || pol->issuer == NULL || !*pol->issuer || pol->audience == NULL || !*pol->audience
         || pol->now < 0 || pol->skew < 0 || pol->max_ttl < 0 || pol->max_limit < 0)
@@ -232,14 +234,19 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
         || (st = ekey_jws_payload(&claims, p, jws, max_len, err)) != EKEY_OK)
         return st;
     t = apr_pcalloc(p, sizeof(*t));
+    /* times last: an expired token is otherwise valid, and its claims can be reported */
     if ((st = check_iss_sub(t, p, claims, pol, err)) != EKEY_OK
         || (st = check_aud(t, p, claims, pol, err)) != EKEY_OK
-        || (st = check_times(t, claims, pol, err)) != EKEY_OK
         || (st = check_trace_cap(t, p, claims, pol, err)) != EKEY_OK
         || (st = check_cnf(t, p, claims, err)) != EKEY_OK)
         return st;
     t->kid = apr_pstrdup(p, jws->kid);
     t->ath = ekey_b64url_encode(p, digest, sizeof(digest));
+    if ((st = check_times(t, claims, pol, err)) != EKEY_OK) {
+        if (st == EKEY_E_EXPIRED && pol->expired != NULL)
+            *pol->expired = t;
+        return st;
+    }
     /* Only a token that can be presented again is worth a slot; it is stored after every
      * check passed, and stops being a hit at its exp. */
     if (t->limit > 1)

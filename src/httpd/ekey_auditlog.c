@@ -101,13 +101,13 @@ static void fill_event(ekey_audit_t *ev, request_rec *r, const ekey_req_t *rq)
 {
     const ekey_token_t *t = rq->token;
     apr_pool_t *p = r->pool;
+    ekey_status_t st = ekey_req_outcome(rq);
 
     memset(ev, 0, sizeof(*ev));
     ev->time_usec = (apr_int64_t)r->request_time;
-    ev->decision = ekey_audit_decision(rq->status);
-    ev->code = ekey_status_code(rq->status);
-    ev->uses_left = rq->status == EKEY_OK || rq->status == EKEY_E_INSUFFICIENT_CAP
-                    ? rq->uses_left : -1;
+    ev->decision = ekey_audit_decision(st);
+    ev->code = ekey_status_code(st);
+    ev->uses_left = st == EKEY_OK ? rq->uses_left : -1;
     ev->client = clean(p, r->useragent_ip, 64);
     ev->request_id = clean(p, request_id(r), 64);
     ev->method = clean(p, r->method, 32);

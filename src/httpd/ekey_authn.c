@@ -2,8 +2,10 @@
  * ekey_authn.c - AuthType EKey: the check_authn hook and the per-request decision.
  *
  * Order (SECURITY-CASES §0.4): framing, token (size, structure, signature, claims), binding
- * (DPoP proof or client certificate, as the token's cnf says), capability, and only then the
- * replay store, so that a thief without the key cannot burn the owner's uses.
+ * (DPoP proof or client certificate, as the token's cnf says), capability, then httpd's
+ * authorization (Require ekey-cap and any other provider), and only then, in the fixups
+ * hook, the replay store: neither a thief without the key nor a request authorization
+ * refuses can burn the owner's uses.
  *
  * Two views of a request: the client's (the initial request: the method and the raw target
  * it sent and signed in the DPoP proof) and httpd's routing (r->method, r->uri, which the
@@ -360,7 +362,7 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
     const char *tok;
     apr_size_t len;
     ekey_token_policy_t pol;
-    ekey_token_t *t;
+    ekey_token_t *t, *late = NULL;
     ekey_status_t st;
 
     const char *authz = apr_table_get(top->headers_in, "Authorization");
@@ -387,8 +389,13 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
     pol.max_limit = dc->max_uses;
     pol.max_len = (apr_size_t)dc->max_len;
     pol.algs = dc->token_algs;
-    if ((st = ekey_token_verify(&t, r->pool, tok, len, &pol, &rq->err)) != EKEY_OK)
+    pol.expired = &late;            /* who presented an expired token, for the logs */
+    if ((st = ekey_token_verify(&t, r->pool, tok, len, &pol, &rq->err)) != EKEY_OK) {
+        if (late != NULL && exportable(late->sub) && exportable(late->aud)
+            && exportable(late->action))
+            rq->token = late;
         return st;
+    }
     if (!exportable(t->sub) || !exportable(t->aud) || !exportable(t->action))
         return ekey_error_set(&rq->err, EKEY_E_CLAIMS, "claims", "control byte in a claim");
     rq->token = t;
@@ -400,7 +407,7 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
 {
     const ekey_dpop_t *dpop = NULL;
     const ekey_token_t *t;
-    ekey_consume_t c;
+    ekey_consume_t *c;
     const char *raw = NULL;
     ekey_status_t st;
 
@@ -416,17 +423,19 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
         return st;
     if ((st = ekey_cap_match(t->action, r->method, r->uri, &rq->err)) != EKEY_OK)
         return st;
-    memset(&c, 0, sizeof(c));
-    c.trace = t->trace;
-    c.limit = t->limit;
-    c.trace_expires = t->exp + dc->skew;
-    c.now = apr_time_sec(top->request_time);
+    /* the use is taken once authorization has passed (ekey_fixups) */
+    c = &rq->consume;
+    memset(c, 0, sizeof(*c));
+    c->trace = t->trace;
+    c->limit = t->limit;
+    c->trace_expires = t->exp + dc->skew;
+    c->now = apr_time_sec(top->request_time);
     if (dpop != NULL) {
-        c.jti = dpop->jti;
-        c.jkt = dpop->jkt;
-        c.jti_expires = dpop->iat + dc->proof_max_age + dc->skew;
+        c->jti = dpop->jti;
+        c->jkt = dpop->jkt;
+        c->jti_expires = dpop->iat + dc->proof_max_age + dc->skew;
     }
-    return store_consume(r, &c, &rq->uses_left, &rq->err);
+    return EKEY_OK;
 }
 
 static void set_env(request_rec *r, const ekey_req_t *rq)
@@ -438,8 +447,9 @@ static void set_env(request_rec *r, const ekey_req_t *rq)
     apr_table_setn(e, "EKEY_TRACE", t->trace);
     apr_table_setn(e, "EKEY_CAP", t->action);
     apr_table_setn(e, "EKEY_AUD", t->aud);
-    apr_table_setn(e, "EKEY_USES_LEFT", apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                                     rq->uses_left));
+    if (rq->consumed)               /* else set once the use is taken */
+        apr_table_setn(e, "EKEY_USES_LEFT", apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                                         rq->uses_left));
     apr_table_setn(e, "EKEY_BIND", t->bind == EKEY_BIND_DPOP ? "DPoP" : "mTLS");
     if (rq->jkt != NULL)
         apr_table_setn(e, "EKEY_JKT", rq->jkt);
@@ -500,13 +510,33 @@ static int verify_request(request_rec *r, request_rec *top)
     forget_credentials(r, top);
     if (st != EKEY_OK)
         return refuse(r, rq, st);
-    rq->status = EKEY_OK;
+    rq->status = EKEY_OK;           /* verified; the use is taken after authorization */
     set_identity(r, rq);
+    return OK;
+}
+
+/* Authorization passed: take one use. The last step that can refuse the request. */
+static int consume_use(request_rec *r, ekey_req_t *rq)
+{
+    ekey_status_t st = store_consume(r, &rq->consume, &rq->uses_left, &rq->err);
+
+    if (st != EKEY_OK) {
+        rq->uses_left = -1;
+        return refuse(r, rq, st);
+    }
+    rq->consumed = 1;
+    apr_table_setn(r->subprocess_env, "EKEY_USES_LEFT",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, rq->uses_left));
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00100: allowed sub=%s trace=%s "
                   "bind=%s jkt=%.8s uses_left=%" APR_INT64_T_FMT, rq->token->sub,
                   rq->token->trace, rq->jkt ? "DPoP" : "mTLS", rq->jkt ? rq->jkt : "-",
                   rq->uses_left);
-    return OK;
+    return DECLINED;
+}
+
+ekey_status_t ekey_req_outcome(const ekey_req_t *rq)
+{
+    return rq->status == EKEY_OK && !rq->consumed ? EKEY_E_INSUFFICIENT_CAP : rq->status;
 }
 
 /* An internal request under an E-Key location: the initial request's result, if it was a
@@ -516,7 +546,7 @@ static int reuse(request_rec *r, const ekey_req_t *prev)
     ekey_req_t *rq;
     ekey_status_t st;
 
-    if (prev == NULL || prev->status != EKEY_OK || prev->token == NULL) {
+    if (prev == NULL || prev->status != EKEY_OK || !prev->consumed || prev->token == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00103: internal request without "
                       "a verified E-Key refused");
         return prev != NULL && prev->http_status ? prev->http_status : HTTP_UNAUTHORIZED;
@@ -526,6 +556,7 @@ static int reuse(request_rec *r, const ekey_req_t *prev)
     rq->uses_left = prev->uses_left;
     rq->jkt = prev->jkt;
     rq->spiffe_id = prev->spiffe_id;
+    rq->consumed = 1;               /* the initial request's use covers the chain */
     if ((st = ekey_cap_match(prev->token->action, r->method, r->uri, &rq->err)) != EKEY_OK)
         return refuse(r, rq, st);
     rq->status = EKEY_OK;
@@ -559,7 +590,7 @@ int ekey_fixups(request_rec *r)
 
     if (rq != NULL) {
         rq->pending = EKEY_OK;      /* authorization passed: no refusal to answer */
-        return DECLINED;
+        return rq->status == EKEY_OK && !rq->consumed ? consume_use(r, rq) : DECLINED;
     }
     top = ekey_initial_request(r);
     /* access granted without authentication (<RequireAny> with Require ip ...): the
@@ -570,7 +601,7 @@ int ekey_fixups(request_rec *r)
         return DECLINED;
     /* httpd skipped authn for this internal request (same configuration as its parent) */
     prev = ap_get_module_config(top->request_config, &ekey_module);
-    if (prev == NULL || prev->status != EKEY_OK)
+    if (prev == NULL || prev->status != EKEY_OK || !prev->consumed)
         return DECLINED;
     rv = reuse(r, prev);
     return rv == OK ? DECLINED : rv;

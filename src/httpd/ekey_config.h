@@ -85,7 +85,8 @@ typedef struct {
 /* What mod_ekey decided for one request (kept on the initial request of a chain and on
  * every internal request it reached), read by authz, the responder and the audit log. */
 typedef struct {
-    ekey_status_t status;           /* EKEY_OK: verified and one use consumed */
+    ekey_status_t status;           /* EKEY_OK: verified (and, once `consumed`, one use
+                                     * taken); otherwise why it was refused */
     const ekey_token_t *token;      /* verified claims (NULL before the signature passed) */
     const ekey_dir_conf_t *dc;      /* policy of the deciding location */
     apr_int64_t uses_left;          /* -1: unknown */
@@ -98,7 +99,13 @@ typedef struct {
     unsigned custom_body : 1;       /* the body is our JSON (no ErrorDocument) */
     unsigned filtered : 1;          /* the error filter is in place */
     unsigned audited : 1;
+    unsigned consumed : 1;          /* the use is taken (after authorization passed) */
+    ekey_consume_t consume;         /* what the fixups hook takes from the store */
 } ekey_req_t;
+
+/* The decision to log and count: a verified E-Key that authorization then refused (another
+ * Require provider, so nothing was taken) is an authorization refusal, not an allow. */
+ekey_status_t ekey_req_outcome(const ekey_req_t *rq);
 
 /* ekey_config.c. The directive table lives in mod_ekey.c; generic setters find their field
  * through cmd->info, an ekey_field_t. */

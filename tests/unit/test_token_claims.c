@@ -246,6 +246,24 @@ static void test_token_expiry_boundary(void **state)
     assert_status(verify(f, tok, NULL), EKEY_E_EXPIRED);
     f->pol.now = NOW + 100000;
     assert_status(verify(f, tok, NULL), EKEY_E_EXPIRED);
+    /* the expired token's claims, when asked for; never for another refusal */
+    {
+        ekey_token_t *late = (ekey_token_t *)&late;
+
+        f->pol.expired = &late;
+        assert_status(verify(f, tok, NULL), EKEY_E_EXPIRED);
+        assert_non_null(late);
+        assert_string_equal(late->sub, "agent-123");
+        assert_string_equal(late->trace, TRACE);
+        assert_string_equal(late->action, "POST:/payments");
+        assert_status(verify(f, pt_flip_bit(f->p, tok, 40, 3), NULL), EKEY_E_SIGNATURE);
+        assert_null(late);
+        f->pol.now = NOW;
+        assert_status(verify(f, tok, NULL), EKEY_OK);
+        assert_null(late);
+        f->pol.now = NOW + 100000;
+        f->pol.expired = NULL;
+    }
     /* without skew the token dies at exp */
     f->pol.skew = 0;
     f->pol.now = NOW + 29;

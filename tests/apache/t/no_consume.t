@@ -1,7 +1,9 @@
 # A refused request consumes nothing, on both stores (issue 4 acceptance; dpop.t and redis.t
 # cover a bad proof once): after a bad proof signature, a thief's proof, a stale proof, a
 # request outside the capability and an expired token with the same trace, the owner's
-# limit-2 token still has both uses (uses left 1, then 0, then replay_detected).
+# limit-2 token still has both uses (uses left 1, then 0, then replay_detected). A verified
+# token that authorization refuses (Require ekey-cap) takes no use either: the use is taken
+# only after authorization passed.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -41,7 +43,7 @@ my @cases = (
         answer($o->{vhost}, 'POST', $te, proof($o->{k}, 'POST', $o->{url}, $te, $o->{c}{trace})) }],
 );
 
-plan tests => @stores * (@cases + 2) + 1;
+plan tests => @stores * (@cases + 2) + 1 + 1;
 
 for my $s (@stores) {
     my ($name, $vhost) = @$s;
@@ -62,3 +64,19 @@ for my $s (@stores) {
 my @lines = grep { /"code":"(invalid_proof|capability_mismatch|token_expired)"/ }
             split /^/, do { local (@ARGV, $/) = (t_root() . '/logs/audit.log'); <> };
 ok t_cmp(scalar(grep { /"uses_left"/ } @lines), 0, 'audit lines of refusals have no uses_left');
+
+{
+    my $k = client_key();
+    my ($t, $c) = token(key => $k, claims => { cap => { action => 'POST:/capdeny', limit => 1 } });
+    my $url = base_url() . '/capdeny';
+    my @got = map {
+        my $r = send_req(method => 'POST', path => '/capdeny', body => undef,
+                         headers => [['Authorization' => "EKey $t"],
+                                     ['DPoP' => proof($k, 'POST', $url, $t, $c->{trace})],
+                                     ($_ ? (['X-Capdeny-Allow' => 'yes']) : ())]);
+        my $j = body_json($r);
+        $r->code . ' ' . ($j->{error} // "left=" . ($j->{EKEY_USES_LEFT} // '?'))
+    } (0, 1, 1);
+    ok t_cmp("@got", '403 insufficient_capability 200 left=0 401 replay_detected',
+             'Require ekey-cap refusal takes no use: the next authorized request has it');
+}
