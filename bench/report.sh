@@ -8,8 +8,9 @@ EXTRA=$2
 
 ver() { "$@" 2>/dev/null | head -1 || true; }
 src=$(cd "$(dirname "$0")/.." && pwd)
-commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$src" status --porcelain -- src mod_ekey.c 2>/dev/null | wc -l)
+# EKEY_COMMIT names the measured commit when the tree is not a git checkout (an export)
+commit=${EKEY_COMMIT:-$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+dirty=$({ git -C "$src" status --porcelain -- src mod_ekey.c 2>/dev/null || true; } | wc -l)
 [ "$dirty" -gt 0 ] && commit="$commit + uncommitted changes in src/"
 
 cat <<EOF
