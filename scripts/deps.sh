@@ -7,7 +7,7 @@ PKGS=(
   libcmocka-dev redis-server redis-tools apache2-utils openssl curl
   libapache2-mod-perl2 libapache2-mod-perl2-dev libwww-perl libjson-perl
   libcryptx-perl libcrypt-jwt-perl libio-socket-ssl-perl
-  nodejs debhelper dpkg-dev
+  nodejs debhelper dpkg-dev valgrind wrk
 )
 # Debian's npm is a package of its own; NodeSource's nodejs bundles npm and conflicts with it.
 command -v npm >/dev/null || PKGS+=(npm)

@@ -37,6 +37,9 @@ for mpm in event prefork; do
   bash tests/apache/run.sh build/gcc "$mpm" | tee build/apache-suite-$mpm.log
   summary+=("$(grep -E '^apache suite' build/apache-suite-$mpm.log | tail -1)")
 done
+echo "== Apache::Test suite under ASan+UBSan (event MPM, the clang build's modules)"
+bash tests/apache/run.sh build/asan event | tee build/apache-suite-asan.log
+summary+=("$(grep -E '^apache suite' build/apache-suite-asan.log | tail -1)")
 echo "== interop: npm jose + dpop as client and as verifier (DPoP and mTLS)"
 bash tests/interop/run.sh build/gcc
 echo "== Debian package: build, install, a2enmod, a request under Debian's apache2, purge"

@@ -7,6 +7,12 @@
 # It starts a redis-server on a free loopback port for the Redis store tests and stops it
 # (by pid) on exit. EKEY_KEEP=1 keeps the work directory; on failure the logs are copied to
 # build/apache-test-logs/MPM/.
+#
+# Sanitized modules (configure CC=clang --enable-sanitizers) are detected from their
+# undefined __asan symbols: the run then preloads clang's ASan runtime, checks leaks in
+# httpd, and fails on any AddressSanitizer or UBSan report or leak of ours
+# (tests/apache/sanitize.inc.sh, docs/hardening.md). EKEY_VALGRIND=1 runs the suite's httpd
+# as one process under valgrind instead (tests/apache/valgrind.sh, valgrind.inc.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -24,6 +30,11 @@ esac
 for so in mod_ekey.so mod_ekey_issuer.so; do
   [ -f "$build/.libs/$so" ] || { echo "run.sh: $build/.libs/$so missing (build first)" >&2; exit 1; }
 done
+sanitize=
+nm -D "$build/.libs/mod_ekey.so" | grep ' U __asan_init' >/dev/null && sanitize=1
+valgrind=${EKEY_VALGRIND:-}
+[ -z "$sanitize" ] || [ -z "$valgrind" ] \
+  || { echo "run.sh: valgrind needs a build without sanitizers" >&2; exit 2; }
 
 run_as=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -104,29 +115,63 @@ LoadModule ekey_issuer_module $work/t/modules/mod_ekey_issuer.so
 Define EKEY_REDIS_PORT $redis_port
 Define EKEY_DEAD_PORT $dead_port
 CONF
+
+# The httpd Apache::Test starts, and the environment of everything the suite runs.
+httpd=/usr/sbin/apache2
+envs=(env HOME="$work" EKEY_REDIS_PORT="$redis_port" EKEY_DEAD_PORT="$dead_port" EKEY_MPM="$mpm"
+      EKEY_CLI="$build/src/cli/ekey")
+topts=()
+# Apache::Test's stop returns once the port is closed; sanitizer and valgrind reports are
+# complete only when this run's httpd processes (their command line names $work) are gone.
+wait_httpd_gone() {
+  local i p left
+  for i in $(seq 120); do
+    left=
+    for p in /proc/[0-9]*; do
+      { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -F -e "$work/t" -e "$work/httpd" \
+        | grep -q -E 'apache2|valgrind' && left=1 && break
+    done
+    [ -z "$left" ] && return 0
+    sleep 0.5
+  done
+  echo "run.sh: httpd of this run still running after 60 s" >&2
+}
+if [ -n "$sanitize" ]; then
+  # shellcheck source=tests/apache/sanitize.inc.sh
+  . "$here/sanitize.inc.sh"
+  sanitize_setup
+elif [ -n "$valgrind" ]; then
+  # shellcheck source=tests/apache/valgrind.inc.sh
+  . "$here/valgrind.inc.sh"
+  valgrind_setup
+fi
 [ "${#run_as[@]}" -eq 0 ] || chown -R "$user" "$work"
 chmod 755 "$work"
 
 cd "$work"
 log="$work/suite.log"
-envs=(env HOME="$work" EKEY_REDIS_PORT="$redis_port" EKEY_DEAD_PORT="$dead_port" EKEY_MPM="$mpm")
 "${run_as[@]}" "${envs[@]}" perl -MApache::TestMM -e 'Apache::TestMM::generate_script("t/TEST")' \
   >/dev/null
 set +e
-"${run_as[@]}" "${envs[@]}" perl t/TEST -apxs /usr/bin/apxs -httpd /usr/sbin/apache2 \
-  -httpd_conf "$work/httpd-base.conf" -port select -verbose "${only[@]}" 2>&1 | tee "$log"
+"${run_as[@]}" "${envs[@]}" perl t/TEST -apxs /usr/bin/apxs -httpd "$httpd" \
+  -httpd_conf "$work/httpd-base.conf" -port select "${topts[@]}" -verbose "${only[@]}" 2>&1 \
+  | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-if [ "$status" -ne 0 ] || ! grep -q '^Result: PASS' "$log" \
+checked=0
+if [ -n "$sanitize" ]; then sanitize_check || checked=1
+elif [ -n "$valgrind" ]; then valgrind_check || checked=1
+fi
+if [ "$status" -ne 0 ] || [ "$checked" -ne 0 ] || ! grep -q '^Result: PASS' "$log" \
    || ! grep -Eq '^Files=[0-9]+, Tests=[1-9]' "$log"; then
   echo "apache suite ($mpm MPM): FAILED (exit $status)"
   grep -E '^(ok|not ok|# (testing|expected|received)|t/.*\.t)' "$log" | grep -B3 '^not ok' \
     | grep -v '^ok' | head -120 || true
   tail -40 "$work/t/logs/error_log" 2>/dev/null || true
-  dest="$top/build/apache-test-logs/$mpm"
+  dest="$top/build/apache-test-logs/$mpm${sanitize:+-asan}${valgrind:+-valgrind}"
   rm -rf "$dest"; mkdir -p "$dest"; cp -a "$work/t/logs/." "$dest/" 2>/dev/null || true
   cp "$log" "$dest/suite.log"; echo "logs kept in $dest"
   exit 1
 fi
-echo "apache suite ($mpm MPM): $(grep -E '^Files=' "$log" | tail -1)"
+echo "apache suite ($mpm MPM${sanitize:+, ASan+UBSan}${valgrind:+, valgrind}): $(grep -E '^Files=' "$log" | tail -1)"
 grep -E '^Result:' "$log" | tail -1
