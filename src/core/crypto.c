@@ -13,8 +13,7 @@
 #include "ekey_cache.h"
 
 /* Fetched once per process: an implicit fetch per digest (EVP_sha256 under OpenSSL 3)
- * costs a provider lookup and a lock on every request. Never freed: it lives as long as
- * the process, like the provider it comes from. */
+ * costs a provider lookup and a lock on every request. Freed by ekey_release. */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
@@ -32,9 +31,8 @@ int ekey_sha256_raw(unsigned char *md, const void *data, apr_size_t len)
     if (md == NULL || (data == NULL && len > 0))
         return 0;
     pthread_once(&sha256_once, fetch_sha256);
-    if (sha256_md == NULL)
-        return 0;
-    ok = EVP_Digest(data != NULL ? data : "", len, buf, &mdlen, sha256_md, NULL) == 1
+    ok = EVP_Digest(data != NULL ? data : "", len, buf, &mdlen,
+                    sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1
          && mdlen == 32;
     if (ok)
         memcpy(md, buf, 32);
@@ -97,4 +95,14 @@ ekey_status_t ekey_random_id(const char **out, apr_pool_t *p, ekey_error_t *err)
         return st;
     *out = ekey_b64url_encode(p, raw, sizeof(raw));
     return EKEY_OK;
+}
+
+void ekey_release(void)
+{
+    EVP_MD *md = sha256_md;
+
+    sha256_md = NULL;               /* later digests take the implicit fetch */
+    EVP_MD_free(md);
+    ekey_keycache_release();
+    ekey_sigcache_release();
 }

@@ -272,6 +272,12 @@ char *ekey_sha256_b64url(apr_pool_t *p, const void *data, apr_size_t len);
 int ekey_ct_streq(const char *a, const char *b);
 /* Fills buf with n bytes from OpenSSL's CSPRNG; EKEY_E_CRYPTO if it fails. */
 ekey_status_t ekey_random(unsigned char *buf, apr_size_t n, ekey_error_t *err) EKEY_WUR;
+
+/* Frees what libekey keeps per process (the fetched digest, the DPoP key cache, the verified
+ * signature cache). Call at most once, at shutdown, when no other libekey call is running
+ * (httpd: a configuration pool cleanup, before the module is unloaded). Later calls still
+ * work, without the caches. */
+void ekey_release(void);
 /* A new 128-bit trace (or jti): 22 base64url characters. */
 ekey_status_t ekey_random_id(const char **out, apr_pool_t *p, ekey_error_t *err) EKEY_WUR;
 

@@ -37,6 +37,8 @@ EKEY_INTERNAL int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *
 EKEY_INTERNAL void ekey_keycache_put(unsigned curve, const unsigned char *pub,
                                      apr_size_t publen, EVP_PKEY *pkey,
                                      const EVP_PKEY_CTX *vctx, const char *thumb);
+/* Frees the key cache (ekey_release); afterwards every lookup misses. */
+EKEY_INTERNAL void ekey_keycache_release(void);
 
 /* The key's prepared ECDSA verification context (EVP_PKEY_verify_init done), or NULL (EdDSA,
  * private keys). It is shared and never used directly: verifiers work on an
@@ -53,6 +55,8 @@ EKEY_INTERNAL int ekey_sigcache_hit(const unsigned char *digest, const char *kid
                                     apr_int64_t now);
 EKEY_INTERNAL void ekey_sigcache_put(const unsigned char *digest, const char *kid,
                                      apr_int64_t expires);
+/* Frees the signature cache (ekey_release); afterwards every lookup misses. */
+EKEY_INTERNAL void ekey_sigcache_release(void);
 
 /* ekey_jws_sign for a header and payload already serialised as compact JSON (the header's
  * alg must be the key's): the minting path writes its JSON directly (token.c). */

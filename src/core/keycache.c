@@ -38,7 +38,7 @@ static apr_uint64_t kc_seed, kc_clock;
 static pthread_mutex_t kc_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t kc_once = PTHREAD_ONCE_INIT;
 
-/* Never freed: the table lives as long as the process, like the provider of its keys. */
+/* Lives until ekey_release (at shutdown); after that every lookup misses. */
 static void kc_init(void)
 {
     kc_entry_t *t = OPENSSL_zalloc(sizeof(kc_entry_t) * KC_SETS * KC_WAYS);
@@ -164,4 +164,19 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
     EVP_PKEY_free(evicted);
     EVP_PKEY_CTX_free(ctx);             /* ours, when nothing was stored */
     EVP_PKEY_free(pkey);
+}
+
+void ekey_keycache_release(void)
+{
+    apr_size_t i;
+
+    pthread_once(&kc_once, kc_init);    /* a later first use must not allocate again */
+    pthread_mutex_lock(&kc_lock);
+    for (i = 0; kc_table != NULL && i < (apr_size_t)KC_SETS * KC_WAYS; i++) {
+        EVP_PKEY_free(kc_table[i].pkey);
+        EVP_PKEY_CTX_free(kc_table[i].vctx);
+    }
+    OPENSSL_free(kc_table);
+    kc_table = NULL;
+    pthread_mutex_unlock(&kc_lock);
 }

@@ -28,7 +28,7 @@ typedef struct {
     apr_int64_t expires;                /* 0: empty */
 } sc_entry_t;
 
-static sc_entry_t *sc_table;            /* allocated on first use, process lifetime */
+static sc_entry_t *sc_table;            /* allocated on first use, until ekey_release */
 static pthread_mutex_t sc_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t sc_once = PTHREAD_ONCE_INIT;
 
@@ -86,5 +86,14 @@ void ekey_sigcache_put(const unsigned char *digest, const char *kid, apr_int64_t
     memcpy(victim->digest, digest, 32);
     memcpy(victim->kid, kid, EKEY_JKT_LEN + 1);
     victim->expires = expires;
+    pthread_mutex_unlock(&sc_lock);
+}
+
+void ekey_sigcache_release(void)
+{
+    pthread_once(&sc_once, sc_init);    /* a later first use must not allocate again */
+    pthread_mutex_lock(&sc_lock);
+    OPENSSL_free(sc_table);
+    sc_table = NULL;
     pthread_mutex_unlock(&sc_lock);
 }

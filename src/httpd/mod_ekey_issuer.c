@@ -7,6 +7,7 @@
 
 #include "ekey_issuer.h"
 #include "ekey_metrics.h"
+#include "ekey_release.h"
 
 static int handler(request_rec *r)
 {
@@ -29,6 +30,8 @@ static void register_hooks(apr_pool_t *p)
     /* Tokens minted and refused, shared with mod_ekey's counters; its ekey-metrics handler
      * answers when both modules are loaded (it also shows the replay table). */
     ekey_metrics_register(NULL, APR_HOOK_LAST);
+    /* libekey's caches go with the configuration, before the module is unloaded. */
+    ekey_release_register();
 }
 
 AP_DECLARE_MODULE(ekey_issuer) = {

@@ -48,7 +48,7 @@ redis_pid=
 cleanup() {
   # an httpd the harness left behind (it died early), by its pid file
   local pid
-  for f in "$work/t/logs/httpd.pid" "$work/t/logs/demo/httpd.pid" "$work/t/logs/store/httpd.pid"; do
+  for f in "$work/t/logs/httpd.pid" "$work"/t/logs/*/httpd.pid "$work"/t/logs/*/*/httpd.pid; do
     pid=$(cat "$f" 2>/dev/null || true)
     [[ "$pid" =~ ^[0-9]+$ ]] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = apache2 ] \
       && kill "$pid" 2>/dev/null || true
@@ -63,6 +63,9 @@ cp -a "$top/httpd-conf" "$work/httpd-conf"
 rm -rf "$work/t/logs" "$work/t/conf/"*.conf "$work/t/keys" "$work/t/TEST" "$work/t/SMOKE"
 mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs" "$work/t/htdocs"
 cp "$build/.libs/mod_ekey.so" "$build/.libs/mod_ekey_issuer.so" "$work/t/modules/"
+# the CLI too: the build directory may not be readable by the unprivileged user
+[ -x "$build/src/cli/ekey" ] || { echo "run.sh: $build/src/cli/ekey missing (build first)" >&2; exit 1; }
+cp "$build/src/cli/ekey" "$work/t/ekey"
 { cat "$here/httpd-base.conf"; echo "$mpm_lines"; } > "$work/httpd-base.conf"
 
 # Throwaway keys and certificates: issuer keys (the signer and a second one for rotation), a
@@ -119,7 +122,7 @@ CONF
 # The httpd Apache::Test starts, and the environment of everything the suite runs.
 httpd=/usr/sbin/apache2
 envs=(env HOME="$work" EKEY_REDIS_PORT="$redis_port" EKEY_DEAD_PORT="$dead_port" EKEY_MPM="$mpm"
-      EKEY_CLI="$build/src/cli/ekey")
+      EKEY_CLI="$work/t/ekey")
 topts=()
 # Apache::Test's stop returns once the port is closed; sanitizer and valgrind reports are
 # complete only when this run's httpd processes (their command line names $work) are gone.
