@@ -23,6 +23,7 @@
 #include "ekey_respond.h"
 #include "ekey_auditlog.h"
 #include "ekey_metrics.h"
+#include "ekey_release.h"
 #include "ekey_shm.h"
 
 #define DIR_CMD (OR_AUTHCFG | RSRC_CONF)
@@ -83,6 +84,17 @@ static const command_rec ekey_cmds[] = {
                   RSRC_CONF, "prefix of the Redis keys (default \"ekey:\")"),
     AP_INIT_TAKE1("EKeyRedisTimeout", ekey_set_srv_int, (void *)&ekey_f_redis_timeout,
                   RSRC_CONF, "Redis connect and io timeout in ms, 1..60000 (default 200)"),
+    AP_INIT_FLAG("EKeyRedisTLS", ekey_set_srv_flag, (void *)&ekey_f_redis_tls, RSRC_CONF,
+                 "On: TLS to Redis, the server certificate verified (default Off)"),
+    AP_INIT_TAKE1("EKeyRedisTLSCA", ekey_set_srv_file, (void *)&ekey_f_redis_tls_ca,
+                  RSRC_CONF, "PEM CA file that verifies the Redis server (required with TLS)"),
+    AP_INIT_TAKE1("EKeyRedisTLSCert", ekey_set_srv_file, (void *)&ekey_f_redis_tls_cert,
+                  RSRC_CONF, "PEM client certificate (chain) for Redis tls-auth-clients"),
+    AP_INIT_TAKE1("EKeyRedisTLSKey", ekey_set_srv_file, (void *)&ekey_f_redis_tls_key,
+                  RSRC_CONF, "PEM private key of EKeyRedisTLSCert"),
+    AP_INIT_TAKE1("EKeyRedisTLSServerName", ekey_set_srv_string, (void *)&ekey_f_redis_tls_name,
+                  RSRC_CONF, "name (or IP) the Redis certificate must carry (default: the "
+                  "EKeyRedisServer host)"),
     AP_INIT_TAKE1("EKeyAuditLog", ekey_set_audit_log, NULL, RSRC_CONF,
                   "audit log file, or \"|command\" for a piped logger"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
@@ -128,6 +140,8 @@ static void ekey_register_hooks(apr_pool_t *p)
     ekey_metrics_register(ekey_shm_stats, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(ekey_metrics_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(ekey_metrics_child_init, NULL, NULL, APR_HOOK_LAST);
+    /* libekey's caches go with the configuration, before the module is unloaded. */
+    ekey_release_register();
 }
 
 AP_DECLARE_MODULE(ekey) = {

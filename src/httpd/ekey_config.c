@@ -50,6 +50,11 @@ const ekey_field_t ekey_f_persist = SFIELD(persist, 0, 1);
 const ekey_field_t ekey_f_redis_db = SFIELD(redis_db, 0, 65535);
 const ekey_field_t ekey_f_redis_prefix = SFIELD(redis_prefix, 1, 64);
 const ekey_field_t ekey_f_redis_timeout = SFIELD(redis_timeout, 1, 60000);
+const ekey_field_t ekey_f_redis_tls = SFIELD(redis_tls, 0, 1);
+const ekey_field_t ekey_f_redis_tls_ca = SFIELD(redis_tls_ca, 1, 4096);
+const ekey_field_t ekey_f_redis_tls_cert = SFIELD(redis_tls_cert, 1, 4096);
+const ekey_field_t ekey_f_redis_tls_key = SFIELD(redis_tls_key, 1, 4096);
+const ekey_field_t ekey_f_redis_tls_name = SFIELD(redis_tls_name, 1, 253);
 
 #define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 
@@ -123,6 +128,11 @@ void *ekey_srv_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE(redis_db);
     MERGE(redis_prefix);
     MERGE(redis_timeout);
+    MERGE(redis_tls);
+    MERGE(redis_tls_ca);
+    MERGE(redis_tls_cert);
+    MERGE(redis_tls_key);
+    MERGE(redis_tls_name);
     MERGE(audit_log);
     c->redis_host = add->redis_host_set ? add->redis_host : base->redis_host;
     c->redis_port = add->redis_host_set ? add->redis_port : base->redis_port;
@@ -435,6 +445,26 @@ const char *ekey_set_redis_auth(cmd_parms *cmd, void *dconf, const char *a1, con
     return NULL;
 }
 
+/* A file read at startup (EKeyRedisTLSCA, Cert, Key): relative to ServerRoot, and it must
+ * exist now, so a typo names its directive instead of surfacing as a TLS error. */
+const char *ekey_set_srv_file(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const ekey_field_t *f = cmd->info;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    if (arg[0] == '\0' || path == NULL)
+        return apr_psprintf(cmd->pool, "%s: invalid file name '%s'", cmd->cmd->name, arg);
+    if ((rv = apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool)) != APR_SUCCESS
+        || fi.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file%s", cmd->cmd->name,
+                            path, rv != APR_SUCCESS ? " (it does not exist)" : "");
+    *AT(ekey_srv_conf(cmd->server), f->off, const char *) = path;
+    *AT(ekey_srv_conf(cmd->server), f->set_off, char) = 1;
+    return NULL;
+}
+
 const char *ekey_set_audit_log(cmd_parms *cmd, void *dconf, const char *arg)
 {
     ekey_srv_conf_t *sc = ekey_srv_conf(cmd->server);
@@ -507,13 +537,86 @@ static int check_section(const ekey_dir_rec_t *rec, server_rec *t, server_rec *m
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+#ifdef EKEY_HAVE_HIREDIS
+static apr_status_t free_tls_ctx(void *ctx)
+{
+    SSL_CTX_free(ctx);
+    return APR_SUCCESS;
+}
+
+#define SAME_STR(x, y) ((x) == (y) || ((x) != NULL && (y) != NULL && strcmp((x), (y)) == 0))
+/* The TLS context of sc, loaded now: here rather than in post_config so that `apachectl -t`
+ * reads the files too, and as root, so the client key may be readable by root only; the
+ * children inherit it through fork. Virtual hosts with the main server's files share its. */
+static int load_redis_tls(apr_pool_t *pconf, server_rec *sv, const ekey_srv_conf_t *main_sc)
+{
+    static const char *const directive[] = { "EKeyRedisTLSCA", "EKeyRedisTLSCert",
+                                             "EKeyRedisTLSKey" };
+    ekey_srv_conf_t *sc = ekey_srv_conf(sv);
+    ekey_error_t err = { 0 };
+    SSL_CTX *ctx;
+    int which;
+
+    if (sc != main_sc && main_sc->redis_tls_ctx != NULL
+        && SAME_STR(sc->redis_tls_ca, main_sc->redis_tls_ca)
+        && SAME_STR(sc->redis_tls_cert, main_sc->redis_tls_cert)
+        && SAME_STR(sc->redis_tls_key, main_sc->redis_tls_key)) {
+        sc->redis_tls_ctx = main_sc->redis_tls_ctx;
+        return OK;
+    }
+    if (ekey_redis_tls_ctx_create(&ctx, sc->redis_tls_ca, sc->redis_tls_cert,
+                                  sc->redis_tls_key, &which, &err) != EKEY_OK) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, "EKEY00024: %s: %s "
+                     "(server %s)", which >= 0 && which <= 2 ? directive[which] : "EKeyRedisTLS",
+                     err.text, sv->server_hostname ? sv->server_hostname : "?");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, ctx, free_tls_ctx, apr_pool_cleanup_null);
+    sc->redis_tls_ctx = ctx;
+    return OK;
+}
+#endif
+
+/* EKeyRedisTLS On needs its CA, a client certificate needs its key; then the files load. */
+static int check_redis_tls(apr_pool_t *pconf, server_rec *s)
+{
+    ekey_srv_conf_t *sc;
+    server_rec *sv;
+    const char *bad;
+    int rv = OK;
+
+    for (sv = s; sv != NULL; sv = sv->next) {
+        sc = ekey_srv_conf(sv);
+        sc->redis_tls_ctx = NULL;
+        if (!sc->redis_tls)
+            continue;
+        bad = sc->redis_tls_ca == NULL
+              ? "EKeyRedisTLS On needs EKeyRedisTLSCA, the CA file that verifies the Redis "
+                "server's certificate"
+              : (sc->redis_tls_cert == NULL) != (sc->redis_tls_key == NULL)
+              ? "EKeyRedisTLSCert and EKeyRedisTLSKey go together: give both or neither"
+              : NULL;
+        if (bad != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, "EKEY00023: %s "
+                         "(server %s)", bad, sv->server_hostname ? sv->server_hostname : "?");
+            rv = HTTP_INTERNAL_SERVER_ERROR;
+            continue;
+        }
+#ifdef EKEY_HAVE_HIREDIS
+        if (load_redis_tls(pconf, sv, ekey_srv_conf(s)) != OK)
+            rv = HTTP_INTERNAL_SERVER_ERROR;
+#endif
+    }
+    return rv;
+}
+
 /* check_config runs for `apachectl -t` as well as at every (re)start, after the virtual
  * hosts were merged: a configuration that cannot verify any token never starts. */
 int ekey_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     server_rec *sv, *t;
     const ekey_dir_rec_t *d;
-    int i, rv = OK;
+    int i, rv = check_redis_tls(pconf, s);
 
     for (sv = s; sv != NULL; sv = sv->next) {
         d = (const ekey_dir_rec_t *)ekey_srv_conf(sv)->dirs->elts;
@@ -582,12 +685,13 @@ int ekey_store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 #ifdef EKEY_HAVE_HIREDIS
 static int same_redis(const ekey_srv_conf_t *a, const ekey_srv_conf_t *b)
 {
-#define SAME_STR(x, y) ((x) == (y) || ((x) != NULL && (y) != NULL && strcmp((x), (y)) == 0))
     return SAME_STR(a->redis_host, b->redis_host) && a->redis_port == b->redis_port
            && SAME_STR(a->redis_user, b->redis_user)
            && SAME_STR(a->redis_password, b->redis_password) && a->redis_db == b->redis_db
            && SAME_STR(a->redis_prefix, b->redis_prefix)
-           && a->redis_timeout == b->redis_timeout;
+           && a->redis_timeout == b->redis_timeout && a->redis_tls == b->redis_tls
+           && a->redis_tls_ctx == b->redis_tls_ctx
+           && SAME_STR(a->redis_tls_name, b->redis_tls_name);
 #undef SAME_STR
 }
 
@@ -617,7 +721,12 @@ static void redis_child_init(apr_pool_t *pchild, server_rec *s)
         rc.db = (int)sc->redis_db;
         rc.prefix = sc->redis_prefix;
         rc.connect_timeout = rc.io_timeout = apr_time_from_msec(sc->redis_timeout);
-        if (ekey_redis_store_create(&sc->redis_store, pchild, &rc, &err) != EKEY_OK)
+        rc.tls_ctx = sc->redis_tls ? sc->redis_tls_ctx : NULL;
+        rc.tls_server_name = sc->redis_tls_name;
+        if (sc->redis_tls && rc.tls_ctx == NULL)    /* never plain TCP instead: no store */
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv, "EKEY00022: no TLS context for "
+                         "Redis: requests will get 503");
+        else if (ekey_redis_store_create(&sc->redis_store, pchild, &rc, &err) != EKEY_OK)
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sv, "EKEY00022: cannot create the "
                          "Redis replay store (%s): requests will get 503", err.text);
     }

@@ -65,13 +65,20 @@ typedef struct {
     apr_int64_t redis_db;           /* EKeyRedisDB */
     const char *redis_prefix;       /* EKeyRedisPrefix */
     apr_int64_t redis_timeout;      /* EKeyRedisTimeout, milliseconds */
+    int redis_tls;                  /* EKeyRedisTLS */
+    const char *redis_tls_ca;       /* EKeyRedisTLSCA, absolute path */
+    const char *redis_tls_cert;     /* EKeyRedisTLSCert */
+    const char *redis_tls_key;      /* EKeyRedisTLSKey */
+    const char *redis_tls_name;     /* EKeyRedisTLSServerName, NULL: the server's host */
     const char *audit_log;          /* EKeyAuditLog: file or "|command" */
     char store_set, capacity_set, persist_set, redis_host_set, redis_auth_set, redis_db_set,
-         redis_prefix_set, redis_timeout_set, audit_log_set;
+         redis_prefix_set, redis_timeout_set, redis_tls_set, redis_tls_ca_set,
+         redis_tls_cert_set, redis_tls_key_set, redis_tls_name_set, audit_log_set;
     /* runtime state, never merged */
     apr_array_header_t *dirs;       /* ekey_dir_rec_t of this server's sections */
     apr_file_t *audit_fd;           /* opened in open_logs */
     ekey_store_t *redis_store;      /* created in child_init */
+    struct ssl_ctx_st *redis_tls_ctx; /* loaded at startup (check_config), in pconf */
 } ekey_srv_conf_t;
 
 #define EKEY_DEFAULT_MAX_USES      100
@@ -116,7 +123,9 @@ typedef struct {
 extern const ekey_field_t ekey_f_issuer, ekey_f_audience, ekey_f_realm, ekey_f_skew,
     ekey_f_proof_max_age, ekey_f_max_ttl, ekey_f_max_uses, ekey_f_max_len,
     ekey_f_spiffe_subject, ekey_f_audit, ekey_f_capacity, ekey_f_persist, ekey_f_redis_db,
-    ekey_f_redis_prefix, ekey_f_redis_timeout, ekey_f_token_algs, ekey_f_proof_algs;
+    ekey_f_redis_prefix, ekey_f_redis_timeout, ekey_f_token_algs, ekey_f_proof_algs,
+    ekey_f_redis_tls, ekey_f_redis_tls_ca, ekey_f_redis_tls_cert, ekey_f_redis_tls_key,
+    ekey_f_redis_tls_name;
 const char *ekey_set_dir_string(cmd_parms *cmd, void *dconf, const char *arg);
 const char *ekey_set_dir_int(cmd_parms *cmd, void *dconf, const char *arg);
 const char *ekey_set_dir_flag(cmd_parms *cmd, void *dconf, int on);
@@ -130,6 +139,7 @@ const char *ekey_set_algs(cmd_parms *cmd, void *dconf, const char *args);
 const char *ekey_set_store(cmd_parms *cmd, void *dconf, const char *arg);
 const char *ekey_set_redis_server(cmd_parms *cmd, void *dconf, const char *arg);
 const char *ekey_set_redis_auth(cmd_parms *cmd, void *dconf, const char *a1, const char *a2);
+const char *ekey_set_srv_file(cmd_parms *cmd, void *dconf, const char *arg);
 const char *ekey_set_audit_log(cmd_parms *cmd, void *dconf, const char *arg);
 void *ekey_dir_create(apr_pool_t *p, char *dir);
 void *ekey_dir_merge(apr_pool_t *p, void *basev, void *addv);

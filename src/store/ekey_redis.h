@@ -10,8 +10,8 @@
  * Redis Cluster: the two keys of a request are used in one script), `maxmemory-policy
  * noeviction` (or no maxmemory): any other policy may evict live replay keys, so a new
  * connection refuses such a server when CONFIG GET is allowed. hiredis 0.14 (Debian 12) has
- * no TLS: reach a remote Redis over TLS through a local TLS tunnel (stunnel client mode, or
- * spiped) listening on 127.0.0.1, or a Unix socket path as host.
+ * no TLS, so with a TLS context the store speaks TLS itself (redis_tls.c: OpenSSL, hiredis's
+ * command formatter and reply reader); the server certificate is always verified.
  *
  * Thread safety: a store may be shared by the threads of a process (event/worker MPM). It
  * keeps a small mutex-protected set of idle connections; a connection is used by one thread
@@ -21,6 +21,7 @@
 #define EKEY_REDIS_H
 
 #include <apr_time.h>
+#include <openssl/ssl.h>
 #include "ekey.h"
 
 typedef struct {
@@ -32,11 +33,22 @@ typedef struct {
     const char *prefix;                  /* key prefix, NULL: "ekey:" */
     apr_interval_time_t connect_timeout; /* 0: 1 s */
     apr_interval_time_t io_timeout;      /* 0: 1 s */
+    SSL_CTX *tls_ctx;                    /* non-NULL: TLS (ekey_redis_tls_ctx_create) */
+    const char *tls_server_name;         /* name the certificate must carry, NULL: host */
 } ekey_redis_conf_t;
 
+/* A client context for TLS to Redis: TLS 1.2 or later, the server certificate verified
+ * against ca_file only (never the system store), and a client certificate with its key when
+ * both are given (Redis `tls-auth-clients`). The files are read now, so call it at startup,
+ * as root if the key is private; the context may be shared by the processes forked later.
+ * On a file error *bad_file (if non-NULL) is 0 for the CA, 1 the certificate, 2 the key. */
+ekey_status_t ekey_redis_tls_ctx_create(SSL_CTX **out, const char *ca_file,
+                                        const char *cert_file, const char *key_file,
+                                        int *bad_file, ekey_error_t *err) EKEY_WUR;
+
 /* Creates the store; connects lazily on the first consume (so it may be created before
- * fork). Copies conf into p; connections are closed when p is destroyed. Keys:
- * prefix "t:" trace, and prefix "j:" jkt ":" jti. */
+ * fork). Copies conf into p, holding a reference on tls_ctx; connections are closed when p
+ * is destroyed. Keys: prefix "t:" trace, and prefix "j:" jkt ":" jti. */
 ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
                                       const ekey_redis_conf_t *conf,
                                       ekey_error_t *err) EKEY_WUR;

@@ -6,7 +6,9 @@
  * incremented, and every key gets an expiry (PEXPIRE, only ever extended). TTLs are computed
  * from the verifier's own clock (expiry - now), so a Redis clock that runs ahead cannot drop
  * a counter while this server still accepts the token. Arguments travel as an argv array
- * (redisCommandArgv): a trace or jti is never formatted into a command string.
+ * (redisCommandArgv): a trace or jti is never formatted into a command string. The transport
+ * is a link (ekey_redis_link.h): hiredis's own context for TCP, redis_tls.c for TLS; the
+ * handshake and script logic here are the same for both.
  *
  * Failure handling: a NULL reply (I/O error, timeout, reset), an error reply (OOM, READONLY,
  * WRONGTYPE, NOAUTH, a script error) or a reply of another shape is EKEY_E_STORE_UNAVAILABLE
@@ -27,6 +29,7 @@
 #include <hiredis/hiredis.h>
 
 #include "ekey_redis.h"
+#include "ekey_redis_link.h"
 
 #define DEFAULT_PORT    6379
 #define DEFAULT_PREFIX  "ekey:"
@@ -56,14 +59,15 @@ static const char SCRIPT[] =
     "return {0, limit - used}\n";
 
 typedef struct conn_t {
-    redisContext *c;
+    ekey_redis_link_t *c;
     pid_t pid;                        /* the process that connected: never used across fork */
     struct conn_t *next;
 } conn_t;
 
 typedef struct {
-    const char *host, *username, *password, *prefix;
+    const char *host, *username, *password, *prefix, *tls_name;
     int port, db;
+    SSL_CTX *tls_ctx;                 /* NULL: plain TCP through hiredis */
     struct timeval connect_tv, io_tv;
     apr_interval_time_t holdoff;
     char sha[2 * SHA_DIGEST_LENGTH + 1];
@@ -97,8 +101,31 @@ static void unlock(rstore_t *rs)
 
 static void conn_close(conn_t *k)
 {
-    redisFree(k->c);
+    k->c->close(k->c);
     free(k);
+}
+
+/* The plain TCP link: hiredis's context as it is. */
+typedef struct {
+    ekey_redis_link_t link;
+    redisContext *c;
+} plain_link_t;
+
+static redisReply *plain_command(ekey_redis_link_t *l, int argc, const char **argv,
+                                 const size_t *lens)
+{
+    return redisCommandArgv(((plain_link_t *)l)->c, argc, argv, lens);
+}
+
+static const char *plain_errstr(const ekey_redis_link_t *l)
+{
+    return ((const plain_link_t *)l)->c->errstr;
+}
+
+static void plain_close(ekey_redis_link_t *l)
+{
+    redisFree(((plain_link_t *)l)->c);
+    free(l);
 }
 
 static apr_status_t close_idle(void *data)
@@ -114,15 +141,15 @@ static apr_status_t close_idle(void *data)
 }
 
 /* A command whose only good answer is +OK (AUTH, SELECT). */
-static ekey_status_t expect_ok(redisContext *c, int argc, const char **argv,
+static ekey_status_t expect_ok(ekey_redis_link_t *c, int argc, const char **argv,
                                ekey_error_t *err)
 {
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    redisReply *r = c->command(c, argc, argv, NULL);
     ekey_status_t st = EKEY_OK;
 
     if (r == NULL)
         st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "%s: %s",
-                            argv[0], c->errstr);
+                            argv[0], c->errstr(c));
     else if (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK") != 0)
         st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "%s refused: %.100s",
                             argv[0], r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -133,10 +160,10 @@ static ekey_status_t expect_ok(redisContext *c, int argc, const char **argv,
 
 /* CONFIG GET name into out; "" when the server does not let us ask (managed Redis, ACL).
  * 0 on an I/O failure. */
-static int config_get(redisContext *c, const char *name, char *out, apr_size_t outlen)
+static int config_get(ekey_redis_link_t *c, const char *name, char *out, apr_size_t outlen)
 {
     const char *argv[3] = { "CONFIG", "GET", name };
-    redisReply *r = redisCommandArgv(c, 3, argv, NULL);
+    redisReply *r = c->command(c, 3, argv, NULL);
 
     out[0] = '\0';
     if (r == NULL)
@@ -149,7 +176,7 @@ static int config_get(redisContext *c, const char *name, char *out, apr_size_t o
 }
 
 /* Any policy but noeviction may drop live replay keys once maxmemory is reached. */
-static ekey_status_t check_policy(redisContext *c, ekey_error_t *err)
+static ekey_status_t check_policy(ekey_redis_link_t *c, ekey_error_t *err)
 {
     char policy[64], maxmem[32];
 
@@ -157,7 +184,7 @@ static ekey_status_t check_policy(redisContext *c, ekey_error_t *err)
         || (policy[0] != '\0' && strcmp(policy, "noeviction") != 0
             && !config_get(c, "maxmemory", maxmem, sizeof(maxmem))))
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
-                              "CONFIG GET: %s", c->errstr);
+                              "CONFIG GET: %s", c->errstr(c));
     if (policy[0] != '\0' && strcmp(policy, "noeviction") != 0 && strcmp(maxmem, "0") != 0)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
                               "maxmemory-policy %s may evict live replay keys: set "
@@ -165,15 +192,11 @@ static ekey_status_t check_policy(redisContext *c, ekey_error_t *err)
     return EKEY_OK;
 }
 
-static ekey_status_t handshake(rstore_t *rs, redisContext *c, ekey_error_t *err)
+static ekey_status_t handshake(rstore_t *rs, ekey_redis_link_t *c, ekey_error_t *err)
 {
     char db[16];
     ekey_status_t st;
 
-    if (redisSetTimeout(c, rs->io_tv) != REDIS_OK)
-        return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
-                              "cannot set the I/O timeout");
-    redisEnableKeepAlive(c);
     if (rs->password != NULL) {
         const char *a2[2] = { "AUTH", rs->password };
         const char *a3[3] = { "AUTH", rs->username, rs->password };
@@ -190,23 +213,51 @@ static ekey_status_t handshake(rstore_t *rs, redisContext *c, ekey_error_t *err)
     return check_policy(c, err);
 }
 
-static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
+/* A hiredis TCP (or Unix socket) connection with the I/O timeout and keep-alive set. */
+static ekey_status_t plain_dial(rstore_t *rs, ekey_redis_link_t **out, ekey_error_t *err)
 {
+    plain_link_t *pl = calloc(1, sizeof(*pl));
     redisContext *c;
-    ekey_status_t st;
 
     *out = NULL;
     c = rs->host[0] == '/' ? redisConnectUnixWithTimeout(rs->host, rs->connect_tv)
                            : redisConnectWithTimeout(rs->host, rs->port, rs->connect_tv);
-    if (c == NULL || c->err)
-        st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "%s:%d: %s",
-                            rs->host, rs->port, c != NULL ? c->errstr : "out of memory");
-    else if ((st = handshake(rs, c, err)) == EKEY_OK
-             && (*out = calloc(1, sizeof(conn_t))) == NULL)
-        st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "out of memory");
-    if (st != EKEY_OK) {
+    if (pl == NULL || c == NULL || c->err || redisSetTimeout(c, rs->io_tv) != REDIS_OK) {
+        ekey_status_t st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
+                                          "%s:%d: %s", rs->host, rs->port,
+                                          c != NULL && c->err ? c->errstr : "out of memory "
+                                          "or no I/O timeout");
         if (c != NULL)
             redisFree(c);
+        free(pl);
+        return st;
+    }
+    redisEnableKeepAlive(c);
+    pl->c = c;
+    pl->link.command = plain_command;
+    pl->link.errstr = plain_errstr;
+    pl->link.close = plain_close;
+    *out = &pl->link;
+    return EKEY_OK;
+}
+
+static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
+{
+    ekey_redis_link_t *c;
+    ekey_status_t st;
+
+    *out = NULL;
+    st = rs->tls_ctx != NULL
+         ? ekey_redis_tls_dial(&c, rs->tls_ctx, rs->host, rs->port, rs->tls_name,
+                               rs->connect_tv, rs->io_tv, err)
+         : plain_dial(rs, &c, err);
+    if (st != EKEY_OK)
+        return st;
+    if ((st = handshake(rs, c, err)) == EKEY_OK
+        && (*out = calloc(1, sizeof(conn_t))) == NULL)
+        st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "out of memory");
+    if (st != EKEY_OK) {
+        c->close(c);
         return st;
     }
     (*out)->c = c;
@@ -261,14 +312,14 @@ static void checkin(rstore_t *rs, conn_t *k)
 /* ------------------------------------------------------------------ consume */
 
 /* {code, value} from the script, or unavailable for anything else. */
-static ekey_status_t interpret(const redisReply *r, const redisContext *c,
+static ekey_status_t interpret(const redisReply *r, const ekey_redis_link_t *c,
                                apr_int64_t limit, apr_int64_t *uses_left, ekey_error_t *err)
 {
     long long code, val;
 
     if (r == NULL)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.consume", "%s",
-                              c->errstr[0] != '\0' ? c->errstr : "no reply");
+                              c->errstr(c)[0] != '\0' ? c->errstr(c) : "no reply");
     if (r->type == REDIS_REPLY_ERROR)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.consume",
                               "error reply: %.120s", r->str);
@@ -369,7 +420,7 @@ static ekey_status_t redis_consume(ekey_store_t *st, const ekey_consume_t *req,
                               "bad consume request (limit, expiry, id or key length)");
     if ((rv = checkout(rs, &k, &pooled, err)) != EKEY_OK)
         return rv;
-    r = redisCommandArgv(k->c, a.argc, a.argv, a.lens);
+    r = k->c->command(k->c, a.argc, a.argv, a.lens);
     /* A pooled connection may have died while idle (Redis restarted): one more try on a new
      * one, so a Redis that is back serves at once. Running the script twice fails closed:
      * the jti is then seen (replay), or a use is counted twice. */
@@ -381,7 +432,7 @@ static ekey_status_t redis_consume(ekey_store_t *st, const ekey_consume_t *req,
             unlock(rs);
             return rv;
         }
-        r = redisCommandArgv(k->c, a.argc, a.argv, a.lens);
+        r = k->c->command(k->c, a.argc, a.argv, a.lens);
     }
     if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(r);             /* not executed: send the script itself once */
@@ -389,7 +440,7 @@ static ekey_status_t redis_consume(ekey_store_t *st, const ekey_consume_t *req,
         a.lens[0] = 4;
         a.argv[1] = SCRIPT;
         a.lens[1] = sizeof(SCRIPT) - 1;
-        r = redisCommandArgv(k->c, a.argc, a.argv, a.lens);
+        r = k->c->command(k->c, a.argc, a.argv, a.lens);
     }
     rv = interpret(r, k->c, req->limit, uses_left, err);
     if (r != NULL)
@@ -414,13 +465,20 @@ static struct timeval to_tv(apr_interval_time_t t)
     return tv;
 }
 
+static apr_status_t free_ctx(void *ctx)
+{
+    SSL_CTX_free(ctx);
+    return APR_SUCCESS;
+}
+
 static int bad_conf(const ekey_redis_conf_t *conf)
 {
     return conf == NULL || conf->host == NULL || conf->host[0] == '\0'
            || conf->port < 0 || conf->port > 65535 || conf->db < 0
            || conf->connect_timeout < 0 || conf->io_timeout < 0
            || (conf->prefix != NULL && strlen(conf->prefix) > MAX_PREFIX)
-           || (conf->username != NULL && conf->password == NULL);
+           || (conf->username != NULL && conf->password == NULL)
+           || (conf->tls_ctx != NULL && conf->host[0] == '/');
 }
 
 ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
@@ -434,7 +492,8 @@ ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
     if (bad_conf(conf))
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "redis.create",
                               "Redis store: host, port 0..65535, db >= 0, prefix <= %d "
-                              "bytes, a password with a user name", MAX_PREFIX);
+                              "bytes, a password with a user name, TLS over TCP only",
+                              MAX_PREFIX);
     rs = apr_pcalloc(p, sizeof(*rs));
     rs->host = apr_pstrdup(p, conf->host);
     rs->port = conf->port != 0 ? conf->port : DEFAULT_PORT;
@@ -457,6 +516,14 @@ ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
     if (apr_thread_mutex_create(&rs->lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return ekey_error_set(err, EKEY_E_INTERNAL, "redis.create", "cannot create a mutex");
 #endif
+    if (conf->tls_ctx != NULL) {
+        if (SSL_CTX_up_ref(conf->tls_ctx) != 1)
+            return ekey_error_set(err, EKEY_E_INTERNAL, "redis.create", "SSL_CTX_up_ref");
+        rs->tls_ctx = conf->tls_ctx;
+        rs->tls_name = conf->tls_server_name != NULL ? apr_pstrdup(p, conf->tls_server_name)
+                                                     : NULL;
+        apr_pool_cleanup_register(p, rs->tls_ctx, free_ctx, apr_pool_cleanup_null);
+    }
     apr_pool_cleanup_register(p, rs, close_idle, apr_pool_cleanup_null);
     rs->store.name = "redis";
     rs->store.consume = redis_consume;

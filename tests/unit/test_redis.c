@@ -161,7 +161,7 @@ static ekey_consume_t req(const char *trace, apr_int64_t limit, const char *jti)
 
 static ekey_redis_conf_t conf(void)
 {
-    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0 };
+    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0, NULL, NULL };
     c.port = port;
     c.connect_timeout = apr_time_from_msec(300);
     c.io_timeout = apr_time_from_msec(300);

@@ -49,6 +49,10 @@ my @bad = (
   ['EKeyProofAlgorithms HS256', "<Location /a>\n${loc}EKeyProofAlgorithms HS256\n</Location>", 'EKeyProofAlgorithms'],
   ['EKeyTokenAlgorithms RS256', "<Location /a>\n${loc}EKeyTokenAlgorithms RS256\n</Location>", 'EKeyTokenAlgorithms'],
   ['EKeyRedisServer bad port', "EKeyRedisServer 127.0.0.1:notaport", 'EKeyRedisServer'],
+  ['EKeyRedisTLS On without a CA', "EKeyReplayStore redis\nEKeyRedisTLS On", 'EKeyRedisTLSCA'],
+  ['EKeyRedisTLSCert without its key', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem\nEKeyRedisTLSCert $keys/issuer.pub.pem", 'EKeyRedisTLSKey'],
+  ['EKeyRedisTLSCA missing file', "EKeyRedisTLS On\nEKeyRedisTLSCA /nonexistent/ca.pem", 'EKeyRedisTLSCA'],
+  ['EKeyRedisTLSCA not a certificate', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem", 'EKeyRedisTLSCA'],
   ['EKeyIssuerMaxTTL zero', "<Location /t>\nEKeyIssuerMaxTTL 0\n</Location>", 'EKeyIssuerMaxTTL'],
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );

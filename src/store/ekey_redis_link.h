@@ -1,0 +1,35 @@
+/*
+ * ekey_redis_link.h - the Redis store's transport: one blocking command, one reply.
+ *
+ * redis.c keeps one code path for the script logic (EVALSHA, NOSCRIPT, EVAL) and the
+ * connection handshake; a link only moves a command out and a reply back. Plain TCP is
+ * hiredis's own redisContext (redis.c); TLS is our OpenSSL socket with hiredis's command
+ * formatter and reply reader (redis_tls.c), since hiredis 0.14 has no TLS.
+ */
+#ifndef EKEY_REDIS_LINK_H
+#define EKEY_REDIS_LINK_H
+
+#include <sys/time.h>
+#include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
+#include "ekey.h"
+
+typedef struct ekey_redis_link_t ekey_redis_link_t;
+struct ekey_redis_link_t {
+    /* The reply (free with freeReplyObject), or NULL on an I/O, TLS or protocol error, after
+     * which the link is unusable and errstr says why. */
+    redisReply *(*command)(ekey_redis_link_t *l, int argc, const char **argv,
+                           const size_t *lens);
+    const char *(*errstr)(const ekey_redis_link_t *l);
+    void (*close)(ekey_redis_link_t *l);
+};
+
+/* TCP connect within connect_tv, then a TLS handshake verified by ctx (CA always, see
+ * ekey_redis_tls_ctx_create) and the peer's name: server_name if non-NULL, else host; an IP
+ * address is matched against the certificate's IP entries, a name against its DNS names
+ * (and sent as SNI). Reads and writes time out after io_tv. */
+ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const char *host,
+                                  int port, const char *server_name, struct timeval connect_tv,
+                                  struct timeval io_tv, ekey_error_t *err) EKEY_WUR;
+
+#endif /* EKEY_REDIS_LINK_H */
