@@ -79,7 +79,8 @@ sub stop_redis {
     waitpid($pid, 0);
     @REDIS = grep { $_ != $pid } @REDIS;
 }
-END { if ($$ == $OWNER) { my $rc = $?; stop_redis($_) for @REDIS; $? = $rc } }
+# a copy: stop_redis shrinks @REDIS, and a loop over the array itself would skip one
+END { if ($$ == $OWNER) { my $rc = $?; my @all = @REDIS; stop_redis($_) for @all; $? = $rc } }
 
 my ($p_ok, $p_other, $p_mtls) = (free_port(), free_port(), free_port());
 my $r_ok = tls_redis($p_ok, 'server', 'ca', 'no');

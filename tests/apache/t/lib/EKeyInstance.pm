@@ -224,7 +224,8 @@ END {
     if ($$ == $OWNER) {
         my $rc = $?;
         instance_stop($_) for reverse @INSTANCES;
-        redis_stop($_) for @REDIS;
+        my @all = @REDIS;               # a copy: redis_stop shrinks @REDIS
+        redis_stop($_) for @all;
         $? = $rc;
     }
 }
