@@ -105,4 +105,5 @@ void ekey_release(void)
     EVP_MD_free(md);
     ekey_keycache_release();
     ekey_sigcache_release();
+    ekey_jws_release();
 }

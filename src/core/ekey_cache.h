@@ -57,6 +57,8 @@ EKEY_INTERNAL void ekey_sigcache_put(const unsigned char *digest, const char *ki
                                      apr_int64_t expires);
 /* Frees the signature cache (ekey_release); afterwards every lookup misses. */
 EKEY_INTERNAL void ekey_sigcache_release(void);
+/* Frees the digests jws.c fetched (ekey_release); a later use fetches them again. */
+EKEY_INTERNAL void ekey_jws_release(void);
 
 /* ekey_jws_sign for a header and payload already serialised as compact JSON (the header's
  * alg must be the key's): the minting path writes its JSON directly (token.c). */

@@ -38,10 +38,23 @@ static alg_info_t algs_tab[] = {
     { EKEY_ALG_ES384, 96, "SHA384", NID_secp384r1, NULL, { 0 } },
     { EKEY_ALG_EDDSA, 64, NULL, NID_undef, NULL, { 0 } },
 };
-static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
-static int algs_ready;
+/* Digests are fetched on first use and freed by ekey_release (the module is unloaded, and
+ * its statics lost, at every graceful restart); a lock rather than pthread_once, so that a
+ * use after the release fetches them again. 0: not fetched, 1: ready, -1: failed. */
+static pthread_mutex_t algs_lock = PTHREAD_MUTEX_INITIALIZER;
+static int algs_state;
 
-static void init_algs(void)
+static void free_algs(void)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(algs_tab) / sizeof(algs_tab[0]); i++) {
+        EVP_MD_free(algs_tab[i].md);
+        algs_tab[i].md = NULL;
+    }
+}
+
+static int init_algs(void)
 {
     apr_size_t i;
     EC_GROUP *g;
@@ -57,17 +70,30 @@ static void init_algs(void)
         ok = g != NULL && BN_bn2binpad(EC_GROUP_get0_order(g), a->order, half) == half;
         EC_GROUP_free(g);
         if (a->md == NULL || !ok)
-            return;                 /* algs_ready stays 0: every call fails closed */
+            return -1;              /* every call fails closed */
     }
-    algs_ready = 1;
+    return 1;
+}
+
+void ekey_jws_release(void)
+{
+    pthread_mutex_lock(&algs_lock);
+    free_algs();
+    algs_state = 0;
+    pthread_mutex_unlock(&algs_lock);
 }
 
 static const alg_info_t *alg_info(ekey_alg_t alg)
 {
     apr_size_t i;
+    int state;
 
-    pthread_once(&algs_once, init_algs);
-    if (!algs_ready)
+    pthread_mutex_lock(&algs_lock);
+    if (algs_state == 0)
+        algs_state = init_algs();
+    state = algs_state;
+    pthread_mutex_unlock(&algs_lock);
+    if (state != 1)
         return NULL;
     for (i = 0; i < sizeof(algs_tab) / sizeof(algs_tab[0]); i++)
         if (algs_tab[i].alg == alg)
