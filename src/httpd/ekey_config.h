@@ -155,6 +155,8 @@ int ekey_dir_complete(const ekey_dir_conf_t *dc);
 /* The replay store of a server (ekey_config.c): the shm table, or its Redis store. NULL when
  * there is none (requests then get 503). */
 ekey_store_t *ekey_srv_store(const server_rec *s);
+/* From check_config: the Redis TLS settings are complete and their files load. */
+int ekey_store_check_config(apr_pool_t *pconf, server_rec *s);
 int ekey_store_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 int ekey_store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            server_rec *s);
