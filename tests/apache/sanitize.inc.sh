@@ -38,7 +38,7 @@ SH
   cat > "$work/ekey-sanitized" <<SH
 #!/bin/sh
 # the CLI carries its own ASan runtime: a preloaded second one would refuse to start
-exec env -u LD_PRELOAD ASAN_OPTIONS="detect_leaks=1:$common" "$build/src/cli/ekey" "\$@"
+exec env -u LD_PRELOAD ASAN_OPTIONS="detect_leaks=1:$common" "$work/t/ekey" "\$@"
 SH
   chmod 755 "$work/httpd-sanitized" "$work/ekey-sanitized"
   httpd="$work/httpd-sanitized"
