@@ -139,23 +139,26 @@ static int outcome(ekey_status_t st)
            : st == EKEY_E_JTI_REPLAY ? A_JTI_REPLAY : A_OTHER;
 }
 
-/* One consume as shm_consume does it: lock, consume, unlock. With times != NULL, the lock
- * wait and the critical section (lock held) are stored there in ns. */
+/* One consume as shm_consume does it: prepare (hash, prefetch), lock, consume, unlock. With
+ * times != NULL, the lock wait and the critical section (lock held) are stored there in ns. */
 static ekey_status_t locked_consume(env_t *env, ekey_rtable_t *t, const ekey_consume_t *c,
                                     apr_uint32_t *times)
 {
     apr_int64_t left;
     apr_uint64_t t0 = 0, t1 = 0;
+    ekey_rtable_prep_t prep;
     ekey_status_t st;
     apr_status_t rv;
 
+    if ((st = ekey_rtable_prepare(t, c, &prep, NULL)) != EKEY_OK)
+        return st;
     if (times != NULL)
         t0 = now_ns();
     if ((rv = apr_global_mutex_lock(env->mutex)) != APR_SUCCESS)
         die("lock", rv);
     if (times != NULL)
         t1 = now_ns();
-    st = ekey_rtable_consume(t, c, &left, NULL);
+    st = ekey_rtable_consume_prepared(t, &prep, &left, NULL);
     if (times != NULL) {
         apr_uint64_t t2 = now_ns();
 

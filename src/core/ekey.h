@@ -460,6 +460,20 @@ ekey_status_t ekey_rtable_attach(ekey_rtable_t **out, apr_pool_t *p, void *mem,
                                  apr_size_t capacity, int format, ekey_error_t *err) EKEY_WUR;
 ekey_status_t ekey_rtable_consume(ekey_rtable_t *t, const ekey_consume_t *req,
                                   apr_int64_t *uses_left, ekey_error_t *err) EKEY_WUR;
+/* The same consume in two steps, so that the lock is held only for the table work:
+ * ekey_rtable_prepare (no lock) checks the request, computes its keyed ids and prefetches
+ * their buckets; ekey_rtable_consume_prepared (under the lock) is the lookup and update.
+ * The prep refers to req, which must stay unchanged until the consume. Fields private. */
+typedef struct {
+    const ekey_consume_t *req;
+    apr_uint64_t kt[2], kj[2];
+    int has_jti;
+} ekey_rtable_prep_t;
+ekey_status_t ekey_rtable_prepare(const ekey_rtable_t *t, const ekey_consume_t *req,
+                                  ekey_rtable_prep_t *out, ekey_error_t *err) EKEY_WUR;
+ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_prep_t *prep,
+                                           apr_int64_t *uses_left,
+                                           ekey_error_t *err) EKEY_WUR;
 typedef struct {
     apr_size_t capacity, live, full_events;
     apr_uint64_t allowed, replays;

@@ -14,8 +14,9 @@
  * Entries are identified by SipHash-2-4 with a 128-bit output under a random key made when
  * the region is formatted: "t" || trace, or "j" || len(jkt) || jkt || jti (the jti is
  * namespaced by the proof key). The same keyed digest picks the buckets, so a client cannot
- * aim many ids at one bucket (hash flooding) nor predict a collision. No allocation, no
- * OpenSSL and no system call happen inside consume: the critical section stays short.
+ * aim many ids at one bucket (hash flooding) nor predict a collision. The hashing and a
+ * prefetch of both buckets happen before the lock (ekey_rtable_prepare); under it there is
+ * no allocation, no hashing, no OpenSSL and no system call, only the scan of cached slots.
  */
 #include <string.h>
 #include <openssl/crypto.h>
@@ -228,14 +229,52 @@ static apr_size_t buckets(apr_size_t n)
     return n < 2 * RT_BUCKET ? 1 : n / RT_BUCKET;
 }
 
+/* The key's two candidate buckets (one when the table is one bucket). */
+static void bucket_pair(apr_size_t nb, const apr_uint64_t id[2], apr_size_t *b1,
+                        apr_size_t *b2)
+{
+    *b1 = (apr_size_t)(id[0] % (apr_uint64_t)nb);
+    *b2 = (apr_size_t)(id[1] % (apr_uint64_t)nb);
+    if (*b2 == *b1 && nb > 1)
+        *b2 = *b1 + 1 == nb ? 0 : *b1 + 1;
+}
+
+/* Bucket b's slots: [*lo, *hi). */
+static void bucket_range(apr_size_t n, apr_size_t b, apr_size_t *lo, apr_size_t *hi)
+{
+    apr_size_t nb = buckets(n);
+
+    *lo = nb == 1 ? 0 : b * RT_BUCKET;
+    *hi = b + 1 == nb ? n : *lo + RT_BUCKET;
+}
+
+/* Asks the CPU to bring both of a key's buckets into the cache, for writing. Only a hint:
+ * done before the lock, so that the scan under it does not wait for memory. */
+static void prefetch(const ekey_rtable_t *t, const apr_uint64_t id[2])
+{
+#if defined(__GNUC__) || defined(__clang__)
+    apr_size_t b[2], lo, hi, i, k;
+
+    bucket_pair(buckets(t->capacity), id, &b[0], &b[1]);
+    for (k = 0; k < 2; k++) {
+        bucket_range(t->capacity, b[k], &lo, &hi);
+        for (i = lo; i < hi; i += 2)    /* two 32-byte slots per 64-byte line */
+            __builtin_prefetch(&t->slots[i], 1, 3);
+    }
+#else
+    (void)t;
+    (void)id;
+#endif
+}
+
 /* Scans bucket b whole (a free or expired slot ends nothing: the key may sit after it). */
 static int scan(const ekey_rtable_t *t, apr_size_t b, const apr_uint64_t id[2],
                 apr_int64_t now, apr_size_t *found, bucket_scan_t *bs)
 {
-    apr_size_t n = t->capacity, nb = buckets(n);
-    apr_size_t lo = nb == 1 ? 0 : b * RT_BUCKET, hi = b + 1 == nb ? n : lo + RT_BUCKET, i;
+    apr_size_t n = t->capacity, lo, hi, i;
     const rt_entry_t *e;
 
+    bucket_range(n, b, &lo, &hi);
     bs->live = 0;
     bs->free1 = bs->free2 = n;
     for (i = lo; i < hi; i++) {
@@ -267,10 +306,7 @@ static void probe(const ekey_rtable_t *t, const apr_uint64_t id[2], apr_int64_t 
     const bucket_scan_t *a, *z;
 
     pr->found = pr->free1 = pr->free2 = n;
-    b1 = (apr_size_t)(id[0] % (apr_uint64_t)nb);
-    b2 = (apr_size_t)(id[1] % (apr_uint64_t)nb);
-    if (b2 == b1 && nb > 1)
-        b2 = b1 + 1 == nb ? 0 : b1 + 1;
+    bucket_pair(nb, id, &b1, &b2);
     if (scan(t, b1, id, now, &pr->found, &s1))
         return;
     if (nb == 1) {
@@ -336,25 +372,60 @@ static ekey_status_t pick(ekey_rtable_t *t, const probe_t *pt, const probe_t *pj
     return EKEY_OK;
 }
 
+ekey_status_t ekey_rtable_prepare(const ekey_rtable_t *t, const ekey_consume_t *req,
+                                 ekey_rtable_prep_t *out, ekey_error_t *err)
+{
+    apr_size_t tl, kl, jl;
+
+    memset(out, 0, sizeof(*out));
+    if (t == NULL || bad_request(req, &tl, &kl, &jl))
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.consume",
+                              "bad consume request (limit, expiry or id length)");
+    /* The hash key is written when the region is formatted, before any request: reading it
+     * without the lock is safe. */
+    id_trace(t, req->trace, tl, out->kt);
+    prefetch(t, out->kt);
+    out->has_jti = req->jti != NULL;
+    if (out->has_jti) {
+        id_jti(t, req->jkt != NULL ? req->jkt : "", kl, req->jti, jl, out->kj);
+        prefetch(t, out->kj);
+    }
+    out->req = req;
+    return EKEY_OK;
+}
+
 ekey_status_t ekey_rtable_consume(ekey_rtable_t *t, const ekey_consume_t *req,
                                   apr_int64_t *uses_left, ekey_error_t *err)
 {
-    apr_uint64_t kt[2], kj[2];
-    apr_size_t tl, kl, jl, ts, js = 0;
+    ekey_rtable_prep_t prep;
+    ekey_status_t st;
+
+    *uses_left = 0;
+    if ((st = ekey_rtable_prepare(t, req, &prep, err)) != EKEY_OK)
+        return st;
+    return ekey_rtable_consume_prepared(t, &prep, uses_left, err);
+}
+
+ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_prep_t *prep,
+                                           apr_int64_t *uses_left, ekey_error_t *err)
+{
+    const ekey_consume_t *req = prep != NULL ? prep->req : NULL;
+    const apr_uint64_t *kt, *kj;
+    apr_size_t ts, js = 0;
     probe_t pt, pj;
     rt_entry_t *e;
     ekey_status_t st;
     int has_jti;
 
     *uses_left = 0;
-    if (t == NULL || bad_request(req, &tl, &kl, &jl))
+    if (t == NULL || req == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.consume",
-                              "bad consume request (limit, expiry or id length)");
-    has_jti = req->jti != NULL;
-    id_trace(t, req->trace, tl, kt);
+                              "consume without a prepared request");
+    kt = prep->kt;
+    kj = prep->kj;
+    has_jti = prep->has_jti;
     probe(t, kt, req->now, &pt);
     if (has_jti) {
-        id_jti(t, req->jkt != NULL ? req->jkt : "", kl, req->jti, jl, kj);
         probe(t, kj, req->now, &pj);
         if (pj.found != t->capacity) {
             t->hdr->replays++;

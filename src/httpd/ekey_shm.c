@@ -62,19 +62,22 @@ static pid_t parent_pid;
 static ekey_status_t shm_consume(ekey_store_t *st, const ekey_consume_t *req,
                                  apr_int64_t *uses_left, ekey_error_t *err)
 {
+    ekey_rtable_prep_t prep;
     ekey_status_t rv;
 
     (void)st;
     *uses_left = 0;
     if (table == NULL || mutex == NULL)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay table not ready");
+    if ((rv = ekey_rtable_prepare(table, req, &prep, err)) != EKEY_OK)
+        return rv;
     if (apr_global_mutex_lock(mutex) != APR_SUCCESS)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay lock failed");
     if (head->sealed)
         rv = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm",
                             "replay table closed by a restart (old generation)");
     else
-        rv = ekey_rtable_consume(table, req, uses_left, err);
+        rv = ekey_rtable_consume_prepared(table, &prep, uses_left, err);
     if (apr_global_mutex_unlock(mutex) != APR_SUCCESS && rv == EKEY_OK) {
         *uses_left = 0;    /* the use is counted; the answer is still a refusal */
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "shm", "replay unlock failed");

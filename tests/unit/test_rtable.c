@@ -391,6 +391,49 @@ static void test_bad_args(void **state)
     }
 }
 
+/* The two-step consume shm_consume uses: the prepare step reads no table state (the table
+ * may change between it and the locked step, and the locked step decides on what is there
+ * then); a refused prepare leaves nothing to consume. */
+static void test_prepared(void **state)
+{
+    void *mem;
+    ekey_rtable_t *t = make_table(EKEY_TEST_POOL(state), 1024, &mem);
+    ekey_consume_t a = req("trace-p", 1, "jp1"), b = req("trace-p", 1, "jp2"), bad = a;
+    ekey_rtable_prep_t pa, pb, pbad;
+    apr_int64_t left = -1;
+
+    assert_status(ekey_rtable_prepare(t, &a, &pa, NULL), EKEY_OK);
+    assert_status(ekey_rtable_prepare(t, &b, &pb, NULL), EKEY_OK);
+    assert_status(ekey_rtable_consume_prepared(t, &pa, &left, NULL), EKEY_OK);
+    assert_int_equal(left, 0);
+    /* b was prepared before a's use: its locked step still sees the token used up */
+    left = 5;
+    assert_status(ekey_rtable_consume_prepared(t, &pb, &left, NULL), EKEY_E_REPLAY);
+    assert_int_equal(left, 0);
+    /* the same prepared jti again: a proof replay, whatever the prepare saw */
+    assert_status(ekey_rtable_prepare(t, &a, &pa, NULL), EKEY_OK);
+    assert_status(ekey_rtable_consume_prepared(t, &pa, &left, NULL), EKEY_E_JTI_REPLAY);
+    /* ids equal to the one-step consume's: a prepared use counts for consume and back */
+    a.trace = "trace-q";
+    a.jti = "jq1";
+    assert_status(consume(t, &a, &left), EKEY_OK);
+    assert_status(ekey_rtable_prepare(t, &a, &pa, NULL), EKEY_OK);
+    assert_status(ekey_rtable_consume_prepared(t, &pa, &left, NULL), EKEY_E_JTI_REPLAY);
+    /* refused prepares: nothing to consume with */
+    bad.limit = 0;
+    assert_status(ekey_rtable_prepare(t, &bad, &pbad, NULL), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_consume_prepared(t, &pbad, &left, NULL), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_prepare(NULL, &a, &pbad, NULL), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_consume_prepared(t, NULL, &left, NULL), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_consume_prepared(NULL, &pa, &left, NULL), EKEY_E_INVALID_ARG);
+    {
+        ekey_rtable_stats_t s;
+        ekey_rtable_stats(t, NOW, &s);
+        assert_int_equal(s.allowed, 2);
+        assert_int_equal(s.replays, 3);
+    }
+}
+
 /* ------------------------------------------------------------- processes */
 
 /* Four processes race on one trace in shared memory under a process-shared lock: exactly
@@ -480,6 +523,7 @@ int main(void)
         EKEY_TEST(test_many_ids),
         EKEY_TEST(test_attach),
         EKEY_TEST(test_bad_args),
+        EKEY_TEST(test_prepared),
         EKEY_TEST(test_processes),
     };
     return ekey_test_main(tests);
