@@ -12,6 +12,8 @@
 #include "ekey.h"
 #include "ekey_cache.h"
 
+#define DUMP_GUESS 2048             /* bytes: an answer with its token fits */
+
 static apr_status_t json_cleanup(void *data)
 {
     json_decref((json_t *)data);
@@ -196,19 +198,24 @@ ekey_status_t ekey_json_get_object(json_t **out, json_t *obj, const char *key,
 char *ekey_json_dump(apr_pool_t *p, const json_t *j)
 {
     const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
-    size_t n, m;
+    size_t n, m, guess = DUMP_GUESS;
     char *buf;
 
     if (j == NULL)
         return NULL;
-    /* Two passes straight into pool memory: no malloc'd copy to free. */
-    n = json_dumpb(j, NULL, 0, flags);
+    /* Straight into pool memory (no malloc'd copy to free), in one pass when the text fits
+     * the first guess: the issuer dumps a header, a payload and an answer per mint, and
+     * json_dumpb's sizing pass would double the encoding work. */
+    buf = apr_palloc(p, guess + 1);
+    n = json_dumpb(j, buf, guess, flags);
     if (n == 0)
         return NULL;
-    buf = apr_palloc(p, n + 1);
-    m = json_dumpb(j, buf, n, flags);
-    if (m != n)
-        return NULL;
+    if (n > guess) {
+        buf = apr_palloc(p, n + 1);
+        m = json_dumpb(j, buf, n, flags);
+        if (m != n)
+            return NULL;
+    }
     buf[n] = '\0';
     return buf;
 }

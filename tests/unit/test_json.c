@@ -224,6 +224,24 @@ static void test_dump_and_own(void **state)
     json_object_set_new(j, "m", json_pack("[i,b,n]", 2, 1));
     assert_string_equal(ekey_json_dump(p, j), "{\"z\":1,\"a\":\"x/y \xc3\xa9\",\"m\":[2,true,null]}");
     assert_null(ekey_json_dump(p, NULL));
+    /* Texts around the first-pass buffer (2048 bytes): each exact, whole, NUL-terminated. */
+    {
+        static const size_t lens[] = { 2030, 2039, 2040, 2041, 2042, 5000 };
+        size_t i;
+
+        for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+            char *v = apr_palloc(p, lens[i] + 1), *want;
+            json_t *big = json_object();
+
+            memset(v, 'v', lens[i]);
+            v[lens[i]] = '\0';
+            json_object_set_new(big, "k", json_string(v));   /* {"k":"..."}: 8 + len */
+            want = apr_pstrcat(p, "{\"k\":\"", v, "\"}", NULL);
+            assert_string_equal(ekey_json_dump(p, big), want);
+            assert_int_equal(strlen(ekey_json_dump(p, big)), lens[i] + 8);
+            json_decref(big);
+        }
+    }
     /* The pool drops exactly its one reference. */
     json_incref(j);
     assert_int_equal(j->refcount, 2);
