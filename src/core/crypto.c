@@ -104,6 +104,7 @@ void ekey_release(void)
     sha256_md = NULL;               /* later digests take the implicit fetch */
     EVP_MD_free(md);
     ekey_keycache_release();
+    ekey_hdrcache_release();
     ekey_sigcache_release();
     ekey_jws_release();
 }

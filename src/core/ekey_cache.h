@@ -39,6 +39,17 @@ EKEY_INTERNAL void ekey_keycache_put(unsigned curve, const unsigned char *pub,
                                      const EVP_PKEY_CTX *vctx, const char *thumb);
 /* Frees the key cache (ekey_release); afterwards every lookup misses. */
 EKEY_INTERNAL void ekey_keycache_release(void);
+/* The caches' set index: a seeded hash of n bytes (not a MAC: a collision is a miss). */
+EKEY_INTERNAL apr_uint64_t ekey_cache_hash(apr_uint64_t seed, const unsigned char *b,
+                                           apr_size_t n);
+
+/* Parsed JWS protected headers by their exact base64url text (hdrcache.c). get: a new
+ * reference to the object a parse of that text returned, or NULL. put: stores a header that
+ * parsed (the cache takes its own reference); the object must never be modified after. */
+EKEY_INTERNAL json_t *ekey_hdrcache_get(const char *text, apr_size_t len);
+EKEY_INTERNAL void ekey_hdrcache_put(const char *text, apr_size_t len, json_t *header);
+/* Frees the header cache (ekey_release); afterwards every lookup misses. */
+EKEY_INTERNAL void ekey_hdrcache_release(void);
 
 /* The key's prepared ECDSA verification context (EVP_PKEY_verify_init done), or NULL (EdDSA,
  * private keys). It is shared and never used directly: verifiers work on an

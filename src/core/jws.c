@@ -180,11 +180,21 @@ ekey_status_t ekey_jws_parse(ekey_jws_t **out, apr_pool_t *p, const char *compac
         || !ekey_b64url_valid(sig_b64, slen))
         return ekey_error_set(err, EKEY_E_BASE64, "jws.base64", "segment not strict base64url");
     jws = apr_pcalloc(p, sizeof(*jws));
-    if ((st = ekey_b64url_decode(&hdr, &n, p, compact, hlen, err)) != EKEY_OK
-        || (st = ekey_json_parse(&jws->header, p, (const char *)hdr, n, hlen, err)) != EKEY_OK)
-        return st == EKEY_E_TOO_LARGE ? EKEY_E_JSON : st;
-    if ((st = check_header(jws, algs, allow_embedded_jwk, err)) != EKEY_OK)
-        return st;
+    /* A header seen before (same issuer key, same DPoP client) is not decoded and parsed
+     * again; check_header runs either way, and only a header that passed it is kept. */
+    if ((jws->header = ekey_json_own(p, ekey_hdrcache_get(compact, hlen))) != NULL) {
+        if ((st = check_header(jws, algs, allow_embedded_jwk, err)) != EKEY_OK)
+            return st;
+    }
+    else {
+        if ((st = ekey_b64url_decode(&hdr, &n, p, compact, hlen, err)) != EKEY_OK
+            || (st = ekey_json_parse(&jws->header, p, (const char *)hdr, n, hlen, err))
+                   != EKEY_OK)
+            return st == EKEY_E_TOO_LARGE ? EKEY_E_JSON : st;
+        if ((st = check_header(jws, algs, allow_embedded_jwk, err)) != EKEY_OK)
+            return st;
+        ekey_hdrcache_put(compact, hlen, jws->header);
+    }
     if ((ai = alg_info(jws->alg)) == NULL)
         return ekey_error_set(err, EKEY_E_CRYPTO, "jws.parse", "algorithms unavailable");
     if ((st = ekey_b64url_decode(&jws->sig, &jws->sig_len, p, sig_b64, slen, err)) != EKEY_OK)

@@ -51,15 +51,15 @@ static void kc_init(void)
 }
 
 /* Seeded multiply-rotate over 8-byte words and the splitmix64 finaliser, so that any
- * changed byte moves the set index at random. Not a MAC: a collision only costs a miss. */
-static kc_entry_t *kc_set(unsigned curve, const unsigned char *pub, apr_size_t publen)
+ * changed byte changes the result at random. Not a MAC: a collision only costs a miss. */
+apr_uint64_t ekey_cache_hash(apr_uint64_t seed, const unsigned char *b, apr_size_t n)
 {
-    apr_uint64_t h = kc_seed ^ (0x9e3779b97f4a7c15ull * (curve + 1)), w;
+    apr_uint64_t h = seed, w;
     apr_size_t i, j;
 
-    for (i = 0; i < publen; i += 8) {
-        for (w = 0, j = i; j < i + 8 && j < publen; j++)
-            w = (w << 8) | pub[j];
+    for (i = 0; i < n; i += 8) {
+        for (w = 0, j = i; j < i + 8 && j < n; j++)
+            w = (w << 8) | b[j];
         h ^= w * 0x87c37b91114253d5ull;
         h = ((h << 31) | (h >> 33)) * 0x4cf5ad432745937full;
     }
@@ -68,6 +68,14 @@ static kc_entry_t *kc_set(unsigned curve, const unsigned char *pub, apr_size_t p
     h ^= h >> 27;
     h *= 0x94d049bb133111ebull;
     h ^= h >> 31;
+    return h;
+}
+
+static kc_entry_t *kc_set(unsigned curve, const unsigned char *pub, apr_size_t publen)
+{
+    apr_uint64_t h = ekey_cache_hash(kc_seed ^ (0x9e3779b97f4a7c15ull * (curve + 1)), pub,
+                                     publen);
+
     return &kc_table[(h & (KC_SETS - 1)) * KC_WAYS];
 }
 

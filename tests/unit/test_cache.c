@@ -1,8 +1,8 @@
 /*
- * test_cache.c - the per-process caches of the request path (keycache.c, sigcache.c): a
- * cache only ever saves work. A different key, a changed byte or a forged signature never
- * hits; claims are checked on every use; both tables stay bounded; threads sharing them get
- * the same answers as one thread.
+ * test_cache.c - the per-process caches of the request path (keycache.c, hdrcache.c,
+ * sigcache.c): a cache only ever saves work. A different key, a changed byte or a forged
+ * signature never hits; claims and header rules are checked on every use; refused input is
+ * never kept; the tables stay bounded; threads sharing them get the same answers as one.
  */
 #include "cache_fixture.h"
 
@@ -343,6 +343,114 @@ static void *worker(void *arg)
     return bad ? (void *)1 : NULL;
 }
 
+/* ------------------------------------------------------------- header cache */
+
+/* "h.p.s" with the given header JSON, an empty payload and 64 signature bytes (ES256 size):
+ * enough for ekey_jws_parse, which does not verify. */
+static char *compact_with(apr_pool_t *p, const char *hjson)
+{
+    static const unsigned char sig[64] = { 1 };
+    const unsigned char *h = (const unsigned char *)hjson, *pl = (const unsigned char *)"{}";
+
+    return apr_pstrcat(p, ekey_b64url_encode(p, h, strlen(hjson)), ".",
+                       ekey_b64url_encode(p, pl, 2), ".",
+                       ekey_b64url_encode(p, sig, sizeof(sig)), NULL);
+}
+
+static ekey_status_t parse(apr_pool_t *p, const char *c, unsigned algs, int jwk_ok,
+                           ekey_jws_t **out)
+{
+    ekey_jws_t *j = NULL;
+    ekey_status_t st = ekey_jws_parse(&j, p, c, strlen(c), 0, algs, jwk_ok, NULL);
+
+    if (out != NULL)
+        *out = j;
+    return st;
+}
+
+/* A header that passed is parsed once: the next parse of the same text gets the same object
+ * and the same fields; one changed character is another header. */
+static void test_hdrcache_same_text_same_header(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    char *a = compact_with(p, "{\"alg\":\"ES256\",\"typ\":\"ekey+jwt\",\"kid\":\"hc-1\"}");
+    char *b = compact_with(p, "{\"alg\":\"ES256\",\"typ\":\"ekey+jwt\",\"kid\":\"hc-2\"}");
+    ekey_jws_t *j1, *j2, *j3;
+
+    assert_int_equal(parse(p, a, EKEY_ALGS_ALL, 0, &j1), EKEY_OK);
+    assert_int_equal(parse(p, a, EKEY_ALGS_ALL, 0, &j2), EKEY_OK);
+    assert_ptr_equal(j1->header, j2->header);
+    assert_string_equal(j2->kid, "hc-1");
+    assert_string_equal(j2->typ, "ekey+jwt");
+    assert_int_equal(j2->alg, EKEY_ALG_ES256);
+    assert_int_equal(parse(p, b, EKEY_ALGS_ALL, 0, &j3), EKEY_OK);
+    assert_ptr_not_equal(j3->header, j1->header);
+    assert_string_equal(j3->kid, "hc-2");
+}
+
+/* The header checks run on every parse, with that call's own rules: a header another caller
+ * accepted (an embedded jwk, ES256) is refused where those are not allowed. */
+static void test_hdrcache_checks_every_time(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    fixture_t f;
+    const char *jwk;
+    char *c;
+
+    fixture(&f, p);
+    jwk = ekey_json_dump(p, ekey_jwk_to_json(f.client, p, 0));
+    c = compact_with(p, apr_pstrcat(p, "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":", jwk,
+                                    "}", NULL));
+    assert_int_equal(parse(p, c, EKEY_ALGS_ALL, 1, NULL), EKEY_OK);
+    assert_int_equal(parse(p, c, EKEY_ALGS_ALL, 1, NULL), EKEY_OK);
+    assert_int_equal(parse(p, c, EKEY_ALGS_ALL, 0, NULL), EKEY_E_HEADER);
+    assert_int_equal(parse(p, c, EKEY_ALG_EDDSA, 1, NULL), EKEY_E_ALG);
+    assert_int_equal(parse(p, c, EKEY_ALGS_ALL, 1, NULL), EKEY_OK);
+}
+
+/* Refused headers are never kept: each parse refuses again, and the text never hits. */
+static void test_hdrcache_keeps_only_accepted(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char *const bad[] = {
+        "{\"alg\":\"none\",\"typ\":\"ekey+jwt\"}",
+        "{\"alg\":\"ES256\",\"jku\":\"https://evil.example/k\"}",
+        "{\"alg\":\"ES256\",\"crit\":[\"x\"],\"x\":1}",
+        "{\"alg\":\"ES256\",\"alg\":\"ES256\"}",
+        "{\"alg\":\"ES256\",\"kid\":7}",
+    };
+    size_t i;
+    int r;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *c = compact_with(p, bad[i]);
+        apr_size_t hlen = (apr_size_t)(strchr(c, '.') - c);
+
+        for (r = 0; r < 2; r++)
+            assert_int_not_equal(parse(p, c, EKEY_ALGS_ALL, 0, NULL), EKEY_OK);
+        assert_null(ekey_hdrcache_get(c, hlen));
+    }
+}
+
+/* Many distinct headers: the table stays bounded and recent ones still hit. */
+static void test_hdrcache_bounded(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    char *c = NULL;
+    json_t *h;
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        c = compact_with(p, apr_psprintf(p, "{\"alg\":\"ES256\",\"kid\":\"k%d\"}", i));
+        assert_int_equal(parse(p, c, EKEY_ALGS_ALL, 0, NULL), EKEY_OK);
+    }
+    h = ekey_hdrcache_get(c, (apr_size_t)(strchr(c, '.') - c));
+    assert_non_null(h);
+    assert_string_equal(json_string_value(json_object_get(h, "kid")), "k4999");
+    json_decref(h);
+}
+
+
 static void test_threads_share_the_caches(void **state)
 {
     apr_pool_t *p = EKEY_TEST_POOL(state);
@@ -389,6 +497,10 @@ int main(void)
         EKEY_TEST(test_keycache_negated_point),
         EKEY_TEST(test_keycache_proof_signature_always_checked),
         EKEY_TEST(test_keycache_bounded),
+        EKEY_TEST(test_hdrcache_same_text_same_header),
+        EKEY_TEST(test_hdrcache_checks_every_time),
+        EKEY_TEST(test_hdrcache_keeps_only_accepted),
+        EKEY_TEST(test_hdrcache_bounded),
         EKEY_TEST(test_threads_share_the_caches),
     };
 
