@@ -40,7 +40,8 @@ static alg_info_t algs_tab[] = {
 };
 /* Digests are fetched on first use and freed by ekey_release (the module is unloaded, and
  * its statics lost, at every graceful restart); a lock rather than pthread_once, so that a
- * use after the release fetches them again. 0: not fetched, 1: ready, -1: failed. */
+ * use after the release fetches them again. 0: not fetched, 1: ready, -1: failed. The
+ * state is read without the lock (atomic acquire); it changes only under it. */
 static pthread_mutex_t algs_lock = PTHREAD_MUTEX_INITIALIZER;
 static int algs_state;
 
@@ -78,8 +79,8 @@ static int init_algs(void)
 void ekey_jws_release(void)
 {
     pthread_mutex_lock(&algs_lock);
+    __atomic_store_n(&algs_state, 0, __ATOMIC_RELEASE);
     free_algs();
-    algs_state = 0;
     pthread_mutex_unlock(&algs_lock);
 }
 
@@ -88,11 +89,16 @@ static const alg_info_t *alg_info(ekey_alg_t alg)
     apr_size_t i;
     int state;
 
-    pthread_mutex_lock(&algs_lock);
-    if (algs_state == 0)
-        algs_state = init_algs();
-    state = algs_state;
-    pthread_mutex_unlock(&algs_lock);
+    /* Ready is published with release order after the table is filled: the request path
+     * reads it without the lock (every parse and verify asks). */
+    if ((state = __atomic_load_n(&algs_state, __ATOMIC_ACQUIRE)) == 0) {
+        pthread_mutex_lock(&algs_lock);
+        if ((state = algs_state) == 0) {
+            state = init_algs();
+            __atomic_store_n(&algs_state, state, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&algs_lock);
+    }
     if (state != 1)
         return NULL;
     for (i = 0; i < sizeof(algs_tab) / sizeof(algs_tab[0]); i++)
