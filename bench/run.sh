@@ -13,6 +13,9 @@
 #   bench/run.sh --scale   --sweep and --table; these three write bench/results/scale.md
 #
 # Settings (environment):
+#   BENCH_ROUNDS=3         every case (a-h) is measured this many times, in rounds one after
+#                          the other; the report takes each case's median round (the
+#                          machine's other load drifts; one round is as noisy as it is)
 #   BENCH_N=15000          requests per case (each a unique token/proof, used once)
 #   BENCH_DURATION=10      upper bound per case in seconds (a case also ends when its N
 #                          requests are used up)
@@ -38,6 +41,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(dirname "$HERE")
 N=${BENCH_N:-15000}
+ROUNDS=${BENCH_ROUNDS:-3}
+ROUND=1
 DUR=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNS:-32}
 KEYS=${BENCH_CLIENT_KEYS:-32}
@@ -207,7 +212,7 @@ case_b() {
     export T_STORE=
     case_conf b "$port" "$HERE/conf/b-ekey.conf.in"
     dpop_case b "$port" ekey-dpop "$KEYS" 1 "$WORK/conf/b.conf" || return 0
-    if want sweep; then
+    if want sweep && [ "$ROUND" -eq 1 ]; then
         for c in $SWEEP; do
             log "sweep: $c connections"
             gen "$WORK/req/sweep.txt" "$N" ekey-dpop -k "$WORK/keys/issuer.pem" \
@@ -435,21 +440,25 @@ main() {
     ensure_packages
     build
     prepare
-    export N DUR CONNS KEYS MPM SERVER_CPU CLIENT_CPU
+    export N DUR CONNS KEYS MPM SERVER_CPU CLIENT_CPU ROUNDS
     BENCH_CMD="$(env | { grep -E '^(BENCH_[A-Z_]+|EKEY_BUILD)=' || true; } | { grep -v '^BENCH_CMD=' || true; } | sort | tr '\n' ' ')bench/run.sh${*:+ $*}"
     export BENCH_CMD
     echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$EXTRA"
     log "cases:$CASES N=$N duration<=${DUR}s conns=$CONNS mpm=$MPM"
-    want a && case_a
-    want b && case_b
-    want b0 && case_b0
-    want c && case_c
-    want d && tls_case d $((PORT + 4)) $((PORT + 44)) $((PORT + 45))
-    want a2 && tls_case a2 $((PORT + 8)) $((PORT + 48)) $((PORT + 49))
-    want e && case_e
-    want f && case_f
-    want g && case_g
-    want h && case_h
+    [ -n "$SWEEP_ONLY" ] && ROUNDS=1     # --sweep/--scale: the sweep is measured once
+    for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+        [ "$ROUNDS" -gt 1 ] && log "round $ROUND of $ROUNDS"
+        want a && case_a
+        want b && case_b
+        want b0 && case_b0
+        want c && case_c
+        want d && tls_case d $((PORT + 4)) $((PORT + 44)) $((PORT + 45))
+        want a2 && tls_case a2 $((PORT + 8)) $((PORT + 48)) $((PORT + 49))
+        want e && case_e
+        want f && case_f
+        want g && case_g
+        want h && case_h
+    done
     want rtable && case_rtable
     want bigtable && case_bigtable
     echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$EXTRA"
