@@ -159,6 +159,10 @@ ekey_status_t ekey_json_get_object(json_t **out, json_t *obj, const char *key,
                                    int required, ekey_status_t st, ekey_error_t *err) EKEY_WUR;
 /* Compact serialisation, keys in insertion order, allocated from p. */
 char *ekey_json_dump(apr_pool_t *p, const json_t *j);
+/* A C string as a JSON string literal with its quotes, byte for byte what jansson's compact
+ * dump writes for json_string(in); NULL when jansson would refuse it (not valid UTF-8). For
+ * JSON written directly on hot paths (the mint's claims and answer). */
+char *ekey_json_quote(apr_pool_t *p, const char *in);
 
 /* -------------------------------------------------------------------- jwk */
 

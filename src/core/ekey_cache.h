@@ -77,10 +77,6 @@ EKEY_INTERNAL ekey_status_t ekey_jws_sign_json(char **out, apr_pool_t *p, const 
                                                const char *pjson, const ekey_jwk_t *priv,
                                                ekey_error_t *err);
 
-/* A C string as a JSON string literal with its quotes, byte for byte what jansson's compact
- * dump writes for json_string(in); NULL when jansson would refuse it (not valid UTF-8). */
-EKEY_INTERNAL char *ekey_json_quote(apr_pool_t *p, const char *in);
-
 /* SHA-256 of data into md (32 bytes) with the digest fetched once; 0 on failure. */
 EKEY_INTERNAL int ekey_sha256_raw(unsigned char *md, const void *data, apr_size_t len);
 

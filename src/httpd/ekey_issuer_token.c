@@ -344,23 +344,38 @@ static int check_binding(mint_ctx_t *x)
     return x->c->require_proof ? check_proof(x) : 1;
 }
 
+/* The answer as compact JSON written directly, like the claims (ekey_token_mint): members in
+ * this order, every string through ekey_json_quote; NULL if one is not valid UTF-8. */
+static const char *answer_json(apr_pool_t *p, const char *token, const ekey_token_t *t)
+{
+    const char *tok = ekey_json_quote(p, token), *trace = ekey_json_quote(p, t->trace);
+    const char *sub = ekey_json_quote(p, t->sub), *aud = ekey_json_quote(p, t->aud);
+    const char *act = ekey_json_quote(p, t->action);
+    const char *thumb = ekey_json_quote(p, t->bind == EKEY_BIND_DPOP ? t->jkt : t->x5t);
+
+    if (tok == NULL || trace == NULL || sub == NULL || aud == NULL || act == NULL
+        || thumb == NULL)
+        return NULL;
+    return apr_psprintf(p, "{\"token\":%s,\"token_type\":\"EKey\",\"trace\":%s,\"iat\":%"
+                        APR_INT64_T_FMT ",\"exp\":%" APR_INT64_T_FMT ",\"expires_in\":%"
+                        APR_INT64_T_FMT ",\"cnf\":{\"%s\":%s},\"sub\":%s,\"aud\":%s,"
+                        "\"cap\":{\"action\":%s,\"limit\":%" APR_INT64_T_FMT "}}",
+                        tok, trace, t->iat, t->exp, t->exp - t->iat,
+                        t->bind == EKEY_BIND_DPOP ? "jkt" : "x5t#S256", thumb, sub, aud, act,
+                        t->limit);
+}
+
 static int answer(mint_ctx_t *x, const char *token, const ekey_token_t *t)
 {
-    json_t *cnf = t->bind == EKEY_BIND_DPOP ? json_pack("{s:s}", "jkt", t->jkt)
-                                            : json_pack("{s:s}", "x5t#S256", t->x5t);
-    json_t *o = ekey_json_own(x->r->pool, json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s,s:s,s:{s:s,s:I}}",
-        "token", token, "token_type", "EKey", "trace", t->trace, "iat", (json_int_t)t->iat,
-        "exp", (json_int_t)t->exp, "expires_in", (json_int_t)(t->exp - t->iat), "cnf", cnf,
-        "sub", t->sub, "aud", t->aud, "cap", "action", t->action, "limit", (json_int_t)t->limit));
+    const char *body = answer_json(x->r->pool, token, t);
 
-    if (o == NULL)
+    if (body == NULL)
         return ekey_iss_error(x->r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
                               "cannot build the answer");
     apr_table_setn(x->r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(x->r->headers_out, "Pragma", "no-cache");
     ap_set_content_type(x->r, "application/json");
-    ap_rvputs(x->r, ekey_json_dump(x->r->pool, o), "\n", NULL);
+    ap_rvputs(x->r, body, "\n", NULL);
     /* sub has no control characters (checked); the token itself is never logged */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, x->r, "EKEY00210: minted sub=%s trace=%s aud=%s "
                   "cap=%s limit=%" APR_INT64_T_FMT " ttl=%" APR_INT64_T_FMT " bind=%s kid=%.8s",

@@ -6,7 +6,7 @@ use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use Apache::TestRequest ();
 use JSON::PP ();
-use MIME::Base64 qw(encode_base64);
+use MIME::Base64 qw(encode_base64 decode_base64url);
 use EKeyTest;
 use EKeyCheck;
 
@@ -66,7 +66,7 @@ my @bad = (
   ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 10 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 2 + 1;
+plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 2 + 1;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -75,6 +75,12 @@ my $ans = body_json($res);
 ok t_cmp($ans->{token_type} // '', 'EKey', 'token_type');
 ok t_cmp($ans->{cnf}{jkt} // '', jkt(pub_jwk($key)), 'cnf.jkt is the thumbprint of the jwk');
 ok t_cmp($ans->{expires_in} // 0, 30, 'expires_in');
+# every other member of the answer is the token's own claim
+my $claims = JSON::PP->new->decode(decode_base64url((split /\./, $ans->{token} // '')[1] // ''));
+ok t_cmp($ans->{$_} // '', $claims->{$_} // 'missing', "answer $_ is the token's") for qw(trace sub aud iat exp);
+ok t_cmp(($ans->{exp} // 0) - ($ans->{iat} // 0), $ans->{expires_in} // -1, 'expires_in = exp - iat');
+ok t_cmp(JSON::PP->new->canonical->encode([$ans->{cap}, $ans->{cnf}]),
+         JSON::PP->new->canonical->encode([$claims->{cap}, $claims->{cnf}]), "answer cap and cnf are the token's");
 ok t_cmp($res->header('Cache-Control') // '', qr/no-store/, 'no-store');
 ok t_cmp($res->header('Pragma') // '', qr/no-cache/, 'Pragma: no-cache');
 ok t_cmp(($ans->{trace} // '') =~ /^[A-Za-z0-9_-]{22}$/ ? 1 : 0, 1, 'trace is 22 base64url chars');
