@@ -10,7 +10,8 @@
  * object without forbidden members, typ and kid taken from the header, and signature bytes
  * that are the decoded third segment. Verification: a key of another alg is EKEY_E_ALG; an
  * input the harness signed verifies with the signing key; no input verifies under both fixed
- * P-256 keys.
+ * P-256 keys. The header cache changes nothing: a parsed header equals a fresh parse of its
+ * text, and parsing the same input again gives the same answers.
  */
 #include <string.h>
 
@@ -47,6 +48,16 @@ static void check_parsed(apr_pool_t *p, const ekey_jws_t *jws, const char *c, si
     FUZZ_ASSERT(jws->kid == json_string_value(json_object_get(jws->header, "kid")));
     FUZZ_ASSERT(ekey_b64url_decode(&sig, &slen, p, c + si + 1, n - si - 1, NULL) == EKEY_OK);
     FUZZ_ASSERT(slen == jws->sig_len && memcmp(sig, jws->sig, slen) == 0);
+    /* the header, from the header cache or not, is what parsing its text gives */
+    {
+        unsigned char *h = NULL;
+        apr_size_t hl = 0;
+        json_t *fresh = NULL;
+
+        FUZZ_ASSERT(ekey_b64url_decode(&h, &hl, p, c, hlen, NULL) == EKEY_OK);
+        FUZZ_ASSERT(ekey_json_parse(&fresh, p, (const char *)h, hl, hlen, NULL) == EKEY_OK);
+        FUZZ_ASSERT(json_equal(fresh, jws->header));
+    }
 }
 
 static ekey_jws_t *parse(apr_pool_t *p, const char *c, size_t n, unsigned algs, int allow_jwk,
@@ -111,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *c;
     size_t n;
     ekey_jws_t *all_jwk, *all, *dflt;
-    ekey_status_t s1, s2, s3;
+    ekey_status_t s1, s2, s3, s4;
     char *signed_input;
 
     fuzz_init();
@@ -124,6 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dflt = parse(p, c, n, EKEY_ALGS_DEFAULT, 0, &s3);
     FUZZ_ASSERT(s3 != EKEY_OK || s2 == EKEY_OK);
     FUZZ_ASSERT(s2 != EKEY_OK || s1 == EKEY_OK);
+    /* the same input again (its header now cached if it passed): the same answers */
+    FUZZ_ASSERT((parse(p, c, n, EKEY_ALGS_ALL, 1, &s4) != NULL) == (s1 == EKEY_OK) && s4 == s1);
+    FUZZ_ASSERT((parse(p, c, n, EKEY_ALGS_DEFAULT, 0, &s4) != NULL) == (s3 == EKEY_OK)
+                && s4 == s3);
     (void)all;
     (void)dflt;
     if (all_jwk != NULL)
