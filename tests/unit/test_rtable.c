@@ -434,6 +434,37 @@ static void test_prepared(void **state)
     }
 }
 
+/* A capacity that is not a multiple of the bucket size: the table holds exactly its
+ * capacity, nearly every slot gets used, and every entry stays a replay. */
+static void test_odd_capacity(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    void *mem;
+    ekey_rtable_t *t = make_table(p, 37, &mem);
+    ekey_rtable_stats_t s;
+    int i, ok = 0, full = 0;
+
+    for (i = 0; i < 300; i++) {
+        ekey_consume_t c = req(apr_psprintf(p, "p%d", i), 1, NULL);
+        ekey_status_t st = consume(t, &c, NULL);
+
+        ok += st == EKEY_OK;
+        full += st == EKEY_E_STORE_FULL;
+    }
+    assert_int_equal(ok + full, 300);
+    assert_true(ok <= 37);
+    assert_true(ok >= 30);                  /* two choices: few slots stay unused */
+    ekey_rtable_stats(t, NOW, &s);
+    assert_int_equal(s.live, ok);
+    assert_int_equal(s.capacity, 37);
+    for (i = 0; i < 300; i++) {
+        ekey_consume_t c = req(apr_psprintf(p, "p%d", i), 1, NULL);
+        ekey_status_t st = consume(t, &c, NULL);
+
+        assert_true(st == EKEY_E_REPLAY || st == EKEY_E_STORE_FULL);
+    }
+}
+
 /* ------------------------------------------------------------- processes */
 
 /* Four processes race on one trace in shared memory under a process-shared lock: exactly
@@ -524,6 +555,7 @@ int main(void)
         EKEY_TEST(test_attach),
         EKEY_TEST(test_bad_args),
         EKEY_TEST(test_prepared),
+        EKEY_TEST(test_odd_capacity),
         EKEY_TEST(test_processes),
     };
     return ekey_test_main(tests);
