@@ -404,6 +404,16 @@ static void test_prepared(void **state)
 
     assert_status(ekey_rtable_prepare(t, &a, &pa, NULL), EKEY_OK);
     assert_status(ekey_rtable_prepare(t, &b, &pb, NULL), EKEY_OK);
+    {                                       /* a prepare alone (the shm store's hint) */
+        ekey_rtable_stats_t s0;
+        ekey_rtable_prep_t hint;
+        int i;
+
+        for (i = 0; i < 3; i++)
+            assert_status(ekey_rtable_prepare(t, &a, &hint, NULL), EKEY_OK);
+        ekey_rtable_stats(t, NOW, &s0);
+        assert_int_equal(s0.live + s0.allowed + s0.replays + s0.full_events, 0);
+    }
     assert_status(ekey_rtable_consume_prepared(t, &pa, &left, NULL), EKEY_OK);
     assert_int_equal(left, 0);
     /* b was prepared before a's use: its locked step still sees the token used up */
