@@ -10,23 +10,18 @@ use IO::Socket::INET ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use EKeyTest;
+use EKeyInstance;
 
 my $root = t_root();
 my $mods = '/usr/lib/apache2/modules';
 my @started;
-
-sub unused_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  ReuseAddr => 1) or die "port: $!";
-    return $s->sockport;
-}
 
 # Starts an httpd from $body (module lines and sections) in logs/NAME; returns (origin, @cmd).
 sub small_httpd {
     my ($name, $body) = @_;
     my $dir = "$root/logs/$name";
     mkdir $dir;
-    my $port = unused_port();
+    my $port = free_port();
     $body =~ s/\bPORT\b/$port/g;
     open(my $fh, '>', "$dir/httpd.conf") or die "$dir/httpd.conf: $!";
     print $fh <<"CONF";
@@ -91,25 +86,16 @@ my $FULL = 'ekey_decisions_total{decision="denied",code="replay_store_unavailabl
 plan tests => 15;
 
 # --- a replay table of 8 entries, filled until it refuses -------------------------------
-my ($origin, @httpd) = small_httpd('metrics-small', <<"CONF");
-LoadModule alias_module $mods/mod_alias.so
-LoadModule cgi_module $mods/mod_cgi.so
-LoadModule slotmem_shm_module $mods/mod_slotmem_shm.so
-LoadModule ekey_module $root/modules/mod_ekey.so
+my $inst = instance('metrics-small', server => <<"CONF");
+LoadModule authz_host_module $mods/mod_authz_host.so
 EKeyReplayCapacity 8
-Alias /payments $root/cgi/backend.cgi
-<Location /payments>
-    SetHandler cgi-script
-    Options +ExecCGI
-    AuthType EKey
-    EKeyIssuer https://issuer.example
-    EKeyAudience https://api.example.com
-    EKeyTrustedKey $root/keys/issuer.pub.pem
-    EKeyPublicOrigin http://localhost:PORT
-    Require valid-user
+<Location /ekey-metrics>
+    SetHandler ekey-metrics
+    Require local
 </Location>
 CONF
-ok t_cmp(up($origin), 1, 'small httpd (mod_ekey, 8 entries) started');
+my $origin = $inst->{origin};
+ok t_cmp(instance_start($inst), 1, 'small httpd (mod_ekey, 8 entries) started');
 my $v0 = scrape($origin);
 ok t_cmp(join(' ', map { $v0->{$_} // 'missing' } qw(ekey_replay_table_capacity
          ekey_replay_table_live ekey_replay_table_full_total), $ALLOWED),
@@ -133,9 +119,7 @@ ok t_cmp($v1->{ekey_replay_table_live} > 8 - 2 && $v1->{ekey_replay_table_live} 
          'full', 'occupancy: the table is (nearly) full');
 
 # --- counters survive a graceful restart ---------------------------------------------
-system(@httpd, '-k', 'graceful');
-select(undef, undef, undef, 1.5);
-up($origin);
+instance_ctl($inst, 'graceful');
 my $v2 = scrape($origin);
 ok t_cmp(join(' ', map { $v2->{$_} // 'missing' } $ALLOWED, $FULL, 'ekey_replay_table_full_total',
                    'ekey_metrics_start_time_seconds'),
@@ -191,4 +175,4 @@ sub stop_all {
     return "@alive";
 }
 END { stop_all() }
-ok t_cmp(stop_all(), '', 'small httpds stopped');
+ok t_cmp((instance_stop($inst) ? '' : 'metrics-small ') . stop_all(), '', 'small httpds stopped');

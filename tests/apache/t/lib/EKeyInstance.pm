@@ -315,54 +315,6 @@ sub fire_concurrent {
     return \@res;
 }
 
-# One request with curl (HTTP/2 is beyond LWP): curl_request(proto => 'h2' (TLS, ALPN) |
-# 'h2c' (cleartext, prior knowledge) | 'http1.1', vhost => NAME, method =>, path =>,
-# headers => [[name, value], ...] (each its own field, repeats kept), body =>, cert => NAME,
-# url => absolute URL). Returns an HTTP::Response; ->protocol is 'HTTP/2' or 'HTTP/1.1' as
-# negotiated, code 0 when curl got no answer.
-push @EXPORT, 'curl_request';
-sub curl_request {
-    my (%o) = @_;
-    require File::Temp;
-    my $k = keys_dir();
-    my $tls = $o{proto} eq 'h2' || $o{tls};
-    my $url = $o{url} // (($tls ? tls_url($o{vhost}) : base_url($o{vhost})) . ($o{path} // '/payments'));
-    my $method = $o{method} || 'POST';
-    my $dir = File::Temp::tempdir('ekey-curl-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    my @cmd = ('curl', '-sS', '--max-time', '30', '-o', "$dir/body", '-D', "$dir/head",
-               '-w', '%{http_version}', '-X', $method,
-               $o{proto} eq 'h2c' ? '--http2-prior-knowledge'
-               : $o{proto} eq 'h2' ? '--http2' : '--http1.1');
-    push @cmd, '--cacert', "$k/ca.crt" if $tls;
-    push @cmd, '--cert', "$k/$o{cert}.crt", '--key', "$k/$o{cert}.key" if $o{cert};
-    # "Name;" is curl's way to send a field with an empty value
-    push @cmd, '-H', ($_->[1] eq '' ? "$_->[0];" : "$_->[0]: $_->[1]") for @{ $o{headers} || [] };
-    my $body = exists $o{body} ? $o{body} : ($method eq 'POST' ? '{"amount":1000}' : undef);
-    if (defined $body) {
-        open(my $fh, '>', "$dir/req") or croak "curl_request: $!";
-        print $fh $body;
-        close $fh;
-        push @cmd, '--data-binary', "\@$dir/req", '-H', 'Content-Type: application/json';
-    }
-    open(my $out, '-|', @cmd, $url) or croak "curl_request: cannot run curl: $!";
-    my $version = do { local $/; <$out> } // '';
-    close $out;
-    my $head = -e "$dir/head" ? do { local (@ARGV, $/) = ("$dir/head"); <> } // '' : '';
-    my $res = HTTP::Response->new(0);
-    # the last header block (after any 100 Continue)
-    my @blocks = grep { /\S/ } split /\r?\n\r?\n/, $head;
-    if (@blocks && $blocks[-1] =~ m{^HTTP/(\S+) (\d{3})}) {
-        $res->code($2);
-        $res->protocol("HTTP/$1");
-        for (split /\r?\n/, $blocks[-1]) {
-            $res->push_header($1, $2) if /^([^:\s]+):\s*(.*)$/;
-        }
-    }
-    $res->content(-e "$dir/body" ? do { local (@ARGV, $/) = ("$dir/body"); <> } // '' : '');
-    $res->{ekey_curl_version} = $version;
-    return $res;
-}
-
 # contention(instances => [..], limit => L, rounds => R, n => N, clients => C): R rounds of
 # one fresh limit-L token sent N times at once (fire_concurrent), request i to instance
 # i % @instances with a proof for that instance. Returns a hash of findings, each a list of
