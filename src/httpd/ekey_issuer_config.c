@@ -41,7 +41,8 @@ void *ekey_iss_create_dir(apr_pool_t *p, char *dir)
     return c;
 }
 
-#define MERGE(f, bit) do { m->f = add->bit ? add->f : base->f; m->bit = add->bit | base->bit; } while (0)
+#define MERGE(f, bit) \
+    do { m->f = add->bit ? add->f : base->f; m->bit = add->bit | base->bit; } while (0)
 
 void *ekey_iss_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
@@ -238,22 +239,20 @@ static const char *set_number(cmd_parms *cmd, void *dc, const char *v)
     return NULL;
 }
 
-static const char *set_proof(cmd_parms *cmd, void *dc, int on)
+/* The On/Off directives; cmd->info says which. */
+enum { FLAG_REQUIRE_PROOF, FLAG_ANONYMOUS };
+static const char *set_flag(cmd_parms *cmd, void *dc, int on)
 {
     ekey_iss_conf_t *c = dc;
 
-    c->require_proof = on;
-    c->proof_set = 1;
-    remember(cmd, c);
-    return NULL;
-}
-
-static const char *set_anonymous(cmd_parms *cmd, void *dc, int on)
-{
-    ekey_iss_conf_t *c = dc;
-
-    c->anonymous = on;
-    c->anonymous_set = 1;
+    if ((apr_uintptr_t)cmd->info == FLAG_REQUIRE_PROOF) {
+        c->require_proof = on;
+        c->proof_set = 1;
+    }
+    else {
+        c->anonymous = on;
+        c->anonymous_set = 1;
+    }
     remember(cmd, c);
     return NULL;
 }
@@ -288,9 +287,9 @@ const command_rec ekey_iss_cmds[] = {
                   "largest cap.limit, 1..1000000 (default 10)"),
     AP_INIT_TAKE1("EKeyIssuerMaxBody", set_number, NUM(NUM_MAX_BODY), DIR_CONF,
                   "largest request body in bytes, 256..1048576 (default 8192)"),
-    AP_INIT_FLAG("EKeyIssuerRequireProof", set_proof, NULL, DIR_CONF,
+    AP_INIT_FLAG("EKeyIssuerRequireProof", set_flag, NUM(FLAG_REQUIRE_PROOF), DIR_CONF,
                  "require a DPoP proof signed by the submitted jwk when minting (default On)"),
-    AP_INIT_FLAG("EKeyIssuerAnonymous", set_anonymous, NULL, DIR_CONF,
+    AP_INIT_FLAG("EKeyIssuerAnonymous", set_flag, NUM(FLAG_ANONYMOUS), DIR_CONF,
                  "mint without an authenticated user (default Off; for local demos only)"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
