@@ -61,11 +61,13 @@ EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key);
 /* Verified token signatures, by SHA-256 of the whole compact token and the thumbprint of
  * the key that verified it. An entry is a hit only while now < expires (the token's exp);
  * digests are compared in constant time. Callers store only tokens that passed every check
- * and may be presented again (cap.limit > 1). */
+ * and may be presented again (cap.limit > 1), with the claims object their payload parsed
+ * to (the cache keeps a reference; the object must never be modified after). hit: 1 and,
+ * when claims is not NULL, a new reference to the stored claims (NULL if none) in *claims. */
 EKEY_INTERNAL int ekey_sigcache_hit(const unsigned char *digest, const char *kid,
-                                    apr_int64_t now);
+                                    apr_int64_t now, json_t **claims);
 EKEY_INTERNAL void ekey_sigcache_put(const unsigned char *digest, const char *kid,
-                                     apr_int64_t expires);
+                                     apr_int64_t expires, json_t *claims);
 /* Frees the signature cache (ekey_release); afterwards every lookup misses. */
 EKEY_INTERNAL void ekey_sigcache_release(void);
 /* Frees the digests jws.c fetched (ekey_release); a later use fetches them again. */

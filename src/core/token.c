@@ -184,12 +184,15 @@ static ekey_status_t check_cnf(ekey_token_t *t, apr_pool_t *p, json_t *c, ekey_e
 
 /* Header and signature: typ, kid from the keyset, then the signature - unless this very
  * token (digest = SHA-256 of all its bytes) was verified by this very key before in this
- * process (a `limit > 1` E-Key presented again, see sigcache.c). */
+ * process (a `limit > 1` E-Key presented again, see sigcache.c); then *cached is the claims
+ * object its payload parsed to then (a new reference), else NULL. */
 static ekey_status_t check_jws(const ekey_jws_t *jws, const ekey_token_policy_t *pol,
                                unsigned char *digest, const char *compact, apr_size_t len,
-                               ekey_error_t *err)
+                               json_t **cached, ekey_error_t *err)
 {
     const ekey_jwk_t *key;
+
+    *cached = NULL;
 
     if (jws->typ == NULL || strcmp(jws->typ, EKEY_TYP_TOKEN) != 0)
         return ekey_error_set(err, EKEY_E_TYP, "token.typ", "typ is not " EKEY_TYP_TOKEN);
@@ -200,7 +203,7 @@ static ekey_status_t check_jws(const ekey_jws_t *jws, const ekey_token_policy_t 
     if (!ekey_sha256_raw(digest, compact, len))
         return ekey_error_set(err, EKEY_E_CRYPTO, "token", "hashing failed");
     if (ekey_jwk_alg(key) == jws->alg
-        && ekey_sigcache_hit(digest, ekey_jwk_thumbprint(key), pol->now))
+        && ekey_sigcache_hit(digest, ekey_jwk_thumbprint(key), pol->now, cached))
         return EKEY_OK;
     return ekey_jws_verify(jws, key, err);
 }
@@ -213,7 +216,7 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
     apr_size_t max_len;
     ekey_jws_t *jws;
     ekey_token_t *t;
-    json_t *claims;
+    json_t *claims, *cached = NULL;
     ekey_status_t st;
 
     if (out != NULL)
@@ -230,8 +233,11 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
                               APR_SIZE_T_FMT " bytes", max_len);
     if ((st = ekey_jws_parse(&jws, p, compact, len, max_len,
                              pol->algs != 0 ? pol->algs : EKEY_ALGS_DEFAULT, 0, err)) != EKEY_OK
-        || (st = check_jws(jws, pol, digest, compact, len, err)) != EKEY_OK
-        || (st = ekey_jws_payload(&claims, p, jws, max_len, err)) != EKEY_OK)
+        || (st = check_jws(jws, pol, digest, compact, len, &cached, err)) != EKEY_OK)
+        return st;
+    /* a token seen before: the claims its payload parsed to then (checked again below) */
+    if ((claims = ekey_json_own(p, cached)) == NULL
+        && (st = ekey_jws_payload(&claims, p, jws, max_len, err)) != EKEY_OK)
         return st;
     t = apr_pcalloc(p, sizeof(*t));
     /* times last: an expired token is otherwise valid, and its claims can be reported */
@@ -250,7 +256,7 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
     /* Only a token that can be presented again is worth a slot; it is stored after every
      * check passed, and stops being a hit at its exp. */
     if (t->limit > 1)
-        ekey_sigcache_put(digest, t->kid, t->exp);
+        ekey_sigcache_put(digest, t->kid, t->exp, claims);
     *out = t;
     return EKEY_OK;
 }

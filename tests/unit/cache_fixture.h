@@ -88,7 +88,7 @@ static inline int sigcache_has(const char *tok, const char *kid, apr_int64_t now
     unsigned char d[32];
 
     assert_true(ekey_sha256_raw(d, tok, strlen(tok)));
-    return ekey_sigcache_hit(d, kid, now);
+    return ekey_sigcache_hit(d, kid, now, NULL);
 }
 
 static inline json_t *jwk_json(apr_pool_t *p, const ekey_jwk_t *k)

@@ -116,14 +116,77 @@ static void test_sigcache_entry_rules(void **state)
     memset(d, 0x5a, sizeof(d));
     memcpy(d2, d, sizeof(d));
     d2[31] ^= 1;
-    ekey_sigcache_put(d, kid, 1000);
-    assert_true(ekey_sigcache_hit(d, kid, 999));
-    assert_false(ekey_sigcache_hit(d, kid, 1000));         /* expires at exp */
-    assert_false(ekey_sigcache_hit(d2, kid, 999));         /* one bit of the digest */
-    assert_false(ekey_sigcache_hit(d, kid2, 999));         /* another key */
-    assert_false(ekey_sigcache_hit(d, "short", 999));
-    ekey_sigcache_put(d2, "short", 1000);                  /* refused: not a thumbprint */
-    assert_false(ekey_sigcache_hit(d2, "short", 999));
+    ekey_sigcache_put(d, kid, 1000, NULL);
+    assert_true(ekey_sigcache_hit(d, kid, 999, NULL));
+    assert_false(ekey_sigcache_hit(d, kid, 1000, NULL));    /* expires at exp */
+    assert_false(ekey_sigcache_hit(d2, kid, 999, NULL));    /* one bit of the digest */
+    assert_false(ekey_sigcache_hit(d, kid2, 999, NULL));    /* another key */
+    assert_false(ekey_sigcache_hit(d, "short", 999, NULL));
+    ekey_sigcache_put(d2, "short", 1000, NULL);             /* refused: not a thumbprint */
+    assert_false(ekey_sigcache_hit(d2, "short", 999, NULL));
+}
+
+/* An entry keeps the claims object of its token (one reference), hands out new references
+ * on a hit, and lets go of it when refreshed or replaced; a miss hands out nothing. */
+static void test_sigcache_keeps_claims(void **state)
+{
+    unsigned char d[32], d2[32];
+    const char *kid = "0123456789012345678901234567890123456789abe";
+    json_t *c1 = json_pack("{s:s}", "sub", "one"), *c2 = json_pack("{s:s}", "sub", "two");
+    json_t *got = (json_t *)"x";
+
+    (void)state;
+    memset(d, 0x6b, sizeof(d));
+    memcpy(d2, d, sizeof(d));
+    d2[0] ^= 1;
+    ekey_sigcache_put(d, kid, 1000, c1);
+    assert_int_equal(c1->refcount, 2);
+    assert_true(ekey_sigcache_hit(d, kid, 999, &got));
+    assert_ptr_equal(got, c1);
+    assert_int_equal(c1->refcount, 3);
+    json_decref(got);
+    assert_false(ekey_sigcache_hit(d2, kid, 999, &got));
+    assert_null(got);
+    ekey_sigcache_put(d, kid, 1000, c2);                    /* the same token, refreshed */
+    assert_int_equal(c1->refcount, 1);
+    assert_true(ekey_sigcache_hit(d, kid, 999, &got));
+    assert_ptr_equal(got, c2);
+    json_decref(got);
+    ekey_sigcache_put(d, kid, 1000, NULL);
+    assert_int_equal(c2->refcount, 1);
+    assert_true(ekey_sigcache_hit(d, kid, 999, &got));
+    assert_null(got);                                       /* a hit without claims */
+    json_decref(c1);
+    json_decref(c2);
+}
+
+/* A `limit > 1` token presented again is read from the claims kept with its signature: the
+ * same verified claims, and the policy still applies to them on every use. */
+static void test_sigcache_claims_reused_and_checked(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    ekey_token_policy_t pol;
+    ekey_token_t *a = NULL, *b = NULL;
+    fixture_t f;
+    char *t5;
+
+    fixture(&f, p);
+    pol = policy(f.ks);
+    t5 = mint(p, &f, f.priv, 5);
+    assert_int_equal(ekey_token_verify(&a, p, t5, strlen(t5), &pol, NULL), EKEY_OK);
+    assert_int_equal(ekey_token_verify(&b, p, t5, strlen(t5), &pol, NULL), EKEY_OK);
+    assert_string_equal(b->sub, a->sub);
+    assert_string_equal(b->trace, a->trace);
+    assert_string_equal(b->action, a->action);
+    assert_string_equal(b->jkt, a->jkt);
+    assert_string_equal(b->ath, a->ath);
+    assert_int_equal(b->limit, 5);
+    assert_int_equal(b->exp, a->exp);
+    pol.now = a->exp + pol.skew;                            /* expired now: refused */
+    assert_int_equal(ekey_token_verify(&b, p, t5, strlen(t5), &pol, NULL), EKEY_E_EXPIRED);
+    pol = policy(f.ks);
+    pol.issuer = "https://other.example";
+    assert_int_equal(ekey_token_verify(&b, p, t5, strlen(t5), &pol, NULL), EKEY_E_ISSUER);
 }
 
 static void test_sigcache_bounded(void **state)
@@ -136,11 +199,11 @@ static void test_sigcache_bounded(void **state)
     memset(d, 0, sizeof(d));
     for (i = 0; i < 5000; i++) {
         ekey_sha256_raw(d, &i, sizeof(i));
-        ekey_sigcache_put(d, kid, APR_INT64_MAX);
+        ekey_sigcache_put(d, kid, APR_INT64_MAX, NULL);
     }
     for (i = 0; i < 5000; i++) {
         ekey_sha256_raw(d, &i, sizeof(i));
-        hits += (unsigned)ekey_sigcache_hit(d, kid, 1);
+        hits += (unsigned)ekey_sigcache_hit(d, kid, 1, NULL);
     }
     assert_true(hits > 0);
     assert_true(hits <= 1024);
@@ -492,6 +555,8 @@ int main(void)
         EKEY_TEST(test_sigcache_hit_still_checks_claims_and_key),
         EKEY_TEST(test_sigcache_forgery_under_trusted_kid),
         EKEY_TEST(test_sigcache_entry_rules),
+        EKEY_TEST(test_sigcache_keeps_claims),
+        EKEY_TEST(test_sigcache_claims_reused_and_checked),
         EKEY_TEST(test_sigcache_bounded),
         EKEY_TEST(test_keycache_exact_key),
         EKEY_TEST(test_keycache_negated_point),
