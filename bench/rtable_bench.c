@@ -14,9 +14,6 @@
  *             with the same proof (jti replay). Every answer is checked against the expected
  *             one. An untimed pass gives ops/s; a timed pass measures each lock wait and each
  *             critical section (lock held: consume) with clock_gettime, for mean and p99.
- *             -d NS: NS ns of busy work between each prepare (hash, prefetch) and its lock,
- *             as in httpd, where mod_ekey prefetches at authentication and consumes at
- *             fixups, after authorization (0, the default: lock right after the prepare).
  * memory      slot size and table header from ekey_rtable_size.
  * fill        L unique live traces (one entry each, as mTLS-bound tokens) into a table of F
  *             slots, all answered OK; every one of them presented again is a replay; then new
@@ -28,7 +25,7 @@
  *
  *   ekey_rtable_bench [-t all|contention|fill] [-P procs] [-n ops per process] [-r repeat %]
  *                     [-c capacity] [-m default|pthread|sysvsem|posixsem|fcntl|flock]
- *                     [-L live traces] [-F fill capacity] [-d ns]
+ *                     [-L live traces] [-F fill capacity]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +63,6 @@ typedef struct {
     const char *lockfile;
     apr_lockmech_e mech;
     int failed;
-    apr_uint64_t gap_ns;            /* -d: work between prepare and lock */
 } env_t;
 
 static apr_uint64_t clock_ns(clockid_t id)
@@ -143,7 +139,7 @@ static int outcome(ekey_status_t st)
            : st == EKEY_E_JTI_REPLAY ? A_JTI_REPLAY : A_OTHER;
 }
 
-/* One consume as shm_consume does it: prepare (hash, prefetch), lock, consume, unlock. With
+/* One consume as shm_consume does it: prepare (hash, load the buckets), lock, consume, unlock. With
  * times != NULL, the lock wait and the critical section (lock held) are stored there in ns. */
 static ekey_status_t locked_consume(env_t *env, ekey_rtable_t *t, const ekey_consume_t *c,
                                     apr_uint32_t *times)
@@ -156,11 +152,6 @@ static ekey_status_t locked_consume(env_t *env, ekey_rtable_t *t, const ekey_con
 
     if ((st = ekey_rtable_prepare(t, c, &prep, NULL)) != EKEY_OK)
         return st;
-    if (env->gap_ns > 0) {          /* httpd's authorization between the two (-d) */
-        apr_uint64_t until = now_ns() + env->gap_ns;
-        while (now_ns() < until)
-            ;
-    }
     if (times != NULL)
         t0 = now_ns();
     if ((rv = apr_global_mutex_lock(env->mutex)) != APR_SUCCESS)
@@ -351,13 +342,12 @@ static void contention(env_t *env, const char *workload, int repeat, int procs, 
     secs = pass(env, ctl, mem, cap, plans, procs, n, NULL, got, &ok, &cpu);      /* untimed */
     ekey_rtable_stats(table(sub, mem, cap, 0), (apr_int64_t)time(NULL), &st);
     printf("RTABLE test=contention workload=%s repeat_pct=%d procs=%d mutex=%s capacity=%lu "
-           "gap_ns=%lu ops=%ld allowed=%ld replays=%ld jti_replays=%ld other=%ld live_end=%lu "
+           "ops=%ld allowed=%ld replays=%ld jti_replays=%ld other=%ld live_end=%lu "
            "load_end=%.3f seconds=%.3f ops_per_s=%.0f ns_per_op=%.0f cpu_ns_per_op=%.0f "
            "busy_pct=%.0f "
            "hold_mean_ns=%.0f hold_p50_ns=%.0f hold_p99_ns=%.0f wait_mean_ns=%.0f "
            "wait_p50_ns=%.0f wait_p99_ns=%.0f check=%s\n",
-           workload, repeat, procs, apr_global_mutex_name(env->mutex), (unsigned long)cap,
-           (unsigned long)env->gap_ns, ops,
+           workload, repeat, procs, apr_global_mutex_name(env->mutex), (unsigned long)cap, ops,
            got[A_OK], got[A_REPLAY], got[A_JTI_REPLAY], got[A_OTHER], (unsigned long)st.live,
            (double)st.live / (double)cap, secs, (double)ops / secs, secs * 1e9 / (double)ops,
            cpu * 1e9 / (double)ops, 100 * cpu / (secs * procs),
@@ -515,7 +505,7 @@ int main(int argc, char **argv)
 
     memset(&env, 0, sizeof(env));
     env.mech = APR_LOCK_DEFAULT;
-    while ((c = getopt(argc, argv, "t:P:n:r:c:m:L:F:d:")) != -1) {
+    while ((c = getopt(argc, argv, "t:P:n:r:c:m:L:F:")) != -1) {
         switch (c) {
         case 't': tests = optarg; break;
         case 'P': procs = atoi(optarg); break;
@@ -525,7 +515,6 @@ int main(int argc, char **argv)
         case 'm': env.mech = mechanism(optarg); break;
         case 'L': live = atol(optarg); break;
         case 'F': fcap = (apr_size_t)atol(optarg); break;
-        case 'd': env.gap_ns = (apr_uint64_t)atol(optarg); break;
         default:
             fputs("usage: ekey_rtable_bench [-t all|contention|fill] [-P procs] [-n ops] "
                   "[-r repeat%] [-c capacity] [-m mutex] [-L live] [-F fill capacity]\n", stderr);

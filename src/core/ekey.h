@@ -451,11 +451,6 @@ struct ekey_store_t {
     ekey_status_t (*consume)(ekey_store_t *st, const ekey_consume_t *req,
                              apr_int64_t *uses_left, ekey_error_t *err);
     void *ctx;
-    /* Optional (NULL: none). A hint that req's consume may follow shortly, given once the
-     * request is verified and before authorization runs: the shm table starts bringing the
-     * entries into the CPU cache so that its locked step does not wait for memory. Changes
-     * nothing and answers nothing. */
-    void (*prefetch)(ekey_store_t *st, const ekey_consume_t *req);
 };
 
 /* The table logic over a flat memory region (shm or heap), without locking: the caller
@@ -473,8 +468,7 @@ ekey_status_t ekey_rtable_consume(ekey_rtable_t *t, const ekey_consume_t *req,
  * ekey_rtable_prepare (no lock) checks the request, computes its keyed ids and loads their
  * buckets into the cache; ekey_rtable_consume_prepared (under the lock) is the lookup and
  * update. The prep refers to req, which must stay unchanged until the consume. A prepare
- * alone is harmless (it reads nothing it keeps): the shm store calls one early as a hint.
- * Fields private. */
+ * alone changes nothing. Fields private. */
 typedef struct {
     const ekey_consume_t *req;
     apr_uint64_t kt[2], kj[2];

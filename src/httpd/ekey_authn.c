@@ -344,15 +344,6 @@ static ekey_status_t store_consume(request_rec *r, const ekey_consume_t *c,
     return st->consume(st, c, uses_left, err);
 }
 
-/* The store's early hint for the consume that fixups will make (see ekey_store_t). */
-static void store_prefetch(request_rec *r, const ekey_consume_t *c)
-{
-    ekey_store_t *st = ekey_srv_store(r->server);
-
-    if (st != NULL && st->prefetch != NULL)
-        st->prefetch(st, c);
-}
-
 /* ------------------------------------------------------------ verification */
 
 /* Claims we hand to logs, CGI and proxies must not carry control bytes (header injection
@@ -444,7 +435,6 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
         c->jkt = dpop->jkt;
         c->jti_expires = dpop->iat + dc->proof_max_age + dc->skew;
     }
-    store_prefetch(r, c);
     return EKEY_OK;
 }
 

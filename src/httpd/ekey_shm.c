@@ -85,21 +85,6 @@ static ekey_status_t shm_consume(ekey_store_t *st, const ekey_consume_t *req,
     return rv;
 }
 
-/* The hashing and the bucket prefetch of a consume, done early (at authentication; the
- * consume comes at fixups): by then the buckets are in the cache. Nothing is read or
- * written in the table, so no lock. */
-static void shm_prefetch(ekey_store_t *st, const ekey_consume_t *req)
-{
-    ekey_rtable_prep_t prep;
-    ekey_status_t ignored;
-
-    (void)st;
-    if (table == NULL)
-        return;
-    ignored = ekey_rtable_prepare(table, req, &prep, NULL);   /* a bad request: the */
-    (void)ignored;                                            /* consume refuses it */
-}
-
 void ekey_shm_register(apr_pool_t *pconf)
 {
     ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
@@ -232,7 +217,6 @@ apr_status_t ekey_shm_init(apr_pool_t *pconf, server_rec *s, apr_size_t capacity
     parent_pid = getpid();
     store.name = "shm";
     store.consume = shm_consume;
-    store.prefetch = shm_prefetch;
     store.ctx = NULL;
     apr_pool_cleanup_register(pconf, NULL, forget, apr_pool_cleanup_null);
     apr_pool_pre_cleanup_register(pconf, NULL, seal);

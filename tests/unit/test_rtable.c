@@ -404,7 +404,7 @@ static void test_prepared(void **state)
 
     assert_status(ekey_rtable_prepare(t, &a, &pa, NULL), EKEY_OK);
     assert_status(ekey_rtable_prepare(t, &b, &pb, NULL), EKEY_OK);
-    {                                       /* a prepare alone (the shm store's hint) */
+    {                                       /* a prepare alone changes nothing */
         ekey_rtable_stats_t s0;
         ekey_rtable_prep_t hint;
         int i;
