@@ -127,6 +127,25 @@ static inline char *pt_swap_header(apr_pool_t *p, const char *jws, const char *h
 }
 
 /* Parses JSON text (any value, NUL allowed in strings) into a json_t owned by p. */
+/* The failure contract of a verifier (ekey_token_verify, ekey_dpop_verify) for the status
+ * st it returned on `input`: on failure no output, err filled with that status and a place,
+ * and the detail never quotes the input (a token or proof must not reach a log); on
+ * success an output. */
+static inline void pt_verify_contract(ekey_status_t st, const void *out,
+                                      const ekey_error_t *err, const char *input)
+{
+    if (st != EKEY_OK) {
+        assert_null(out);
+        assert_int_equal(err->status, st);
+        assert_true(err->where[0] != '\0');
+        if (input != NULL && strlen(input) > 8)
+            assert_null(strstr(err->text, input));
+    }
+    else {
+        assert_non_null(out);
+    }
+}
+
 static inline json_t *pt_json(apr_pool_t *p, const char *text)
 {
     json_error_t je;
