@@ -376,6 +376,7 @@ int main(int argc, char **argv)
     if (ekey_jwk_parse(&pub, p, ekey_jwk_to_json(issuer, p, 0), &err) != EKEY_OK
         || ekey_keyset_add(ks, pub, &err) != EKEY_OK)
         die("keyset", &err);
+    ekey_keyset_precompute(ks);         /* as the module does with its trusted keys */
     if (ekey_rtable_attach(&table, p, apr_pcalloc(p, ekey_rtable_size(100000)), 100000, 1,
                            &err) != EKEY_OK)
         die("table", &err);

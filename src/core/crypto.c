@@ -107,4 +107,5 @@ void ekey_release(void)
     ekey_hdrcache_release();
     ekey_sigcache_release();
     ekey_jws_release();
+    ekey_p256_release();
 }

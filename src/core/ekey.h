@@ -215,6 +215,13 @@ json_t *ekey_jwk_to_json(const ekey_jwk_t *key, apr_pool_t *p, int with_meta);
 ekey_alg_t ekey_jwk_alg(const ekey_jwk_t *key);
 int ekey_jwk_has_private(const ekey_jwk_t *key);
 EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key);
+/* Prepares a trusted key that verifies many signatures (an issuer's): an ES256 key gets a
+ * table of its multiples (about 150 KB, shared by every copy of the key in the process,
+ * tens of milliseconds to build, at most 16 keys per process), which makes each
+ * verification about 2.5 x faster. Call while the configuration is read, before any
+ * verification with the key. 1 when the key now has its table; 0 otherwise (not ES256,
+ * FIPS mode, 16 tables made): it then verifies as before. */
+int ekey_jwk_precompute(ekey_jwk_t *key);
 
 /* A set of trusted verification keys, selected by kid (= thumbprint). The key source is
  * always configuration, never a header. */
@@ -230,6 +237,9 @@ ekey_status_t ekey_keyset_add_jwks(ekey_keyset_t *ks, apr_pool_t *p, const char 
 const ekey_jwk_t *ekey_keyset_find(const ekey_keyset_t *ks, const char *kid);
 int ekey_keyset_count(const ekey_keyset_t *ks);
 const ekey_jwk_t *ekey_keyset_get(const ekey_keyset_t *ks, int i);
+/* ekey_jwk_precompute for every key of the set (a verifier's trusted keys); returns how
+ * many have a table. */
+int ekey_keyset_precompute(ekey_keyset_t *ks);
 /* {"keys":[ public JWKs with kid, alg, use:"sig" ]} */
 char *ekey_keyset_to_jwks(const ekey_keyset_t *ks, apr_pool_t *p);
 

@@ -27,16 +27,19 @@
 /* Imported public keys by their exact public bytes: curve id (an ekey_alg_t), then the
  * decoded coordinates (x || y for EC, the raw key for Ed25519), compared in full.
  * get: on a hit 1, a new reference in *pkey, a copy of the entry's prepared verification
- * context in *vctx (NULL when it has none; the caller frees both) and the RFC 7638
+ * context in *vctx (NULL when it has none), a new reference to its P-256 verifier in *p256
+ * (or NULL; the caller releases all three) and the RFC 7638
  * thumbprint copied to thumb (44 bytes with the NUL); 0 otherwise. put: stores a key that
- * passed import with its prepared context (or NULL); the cache takes its own reference and
- * copy. A full set drops its least recently used entry. */
-EKEY_INTERNAL int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb,
-                                    unsigned curve, const unsigned char *pub,
+ * passed import with its prepared context and P-256 verifier (either may be NULL); the
+ * cache takes its own references and copy. A full set drops its least recently used entry. */
+typedef struct ekey_p256_t ekey_p256_t;
+EKEY_INTERNAL int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, ekey_p256_t **p256,
+                                    char *thumb, unsigned curve, const unsigned char *pub,
                                     apr_size_t publen);
 EKEY_INTERNAL void ekey_keycache_put(unsigned curve, const unsigned char *pub,
                                      apr_size_t publen, EVP_PKEY *pkey,
-                                     const EVP_PKEY_CTX *vctx, const char *thumb);
+                                     const EVP_PKEY_CTX *vctx, ekey_p256_t *p256,
+                                     const char *thumb);
 /* Frees the key cache (ekey_release); afterwards every lookup misses. */
 EKEY_INTERNAL void ekey_keycache_release(void);
 /* The caches' set index: a seeded hash of n bytes (not a MAC: a collision is a miss). */
@@ -57,6 +60,29 @@ EKEY_INTERNAL void ekey_hdrcache_release(void);
 EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key);
 /* The same for signing (EVP_PKEY_sign_init done): keys loaded from a private PEM file. */
 EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key);
+
+/* ES256 verification on OpenSSL's P-256 arithmetic (p256.c). A key is reference counted
+ * and immutable once made; NULL from new/fixed never fails a caller: it verifies through
+ * EVP instead (FIPS mode, no memory, ekey_p256_set_enabled(0)). new: from the affine
+ * coordinates (32 bytes each, big-endian; checked to be on the curve). fixed: the same
+ * key with a table of its multiples (about 150 KB, built once per process for at most 16
+ * keys, tens of milliseconds; for configured issuer keys, called while the configuration
+ * is read): a new reference to it, or to k itself when no table can be had. verify: md is
+ * the SHA-256 digest, rs the JOSE signature r || s (64 bytes); 1 valid, 0 not valid, -1
+ * not computed (the caller must then verify another way). */
+EKEY_INTERNAL ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y);
+EKEY_INTERNAL ekey_p256_t *ekey_p256_fixed(const ekey_p256_t *k);
+EKEY_INTERNAL ekey_p256_t *ekey_p256_ref(ekey_p256_t *k);
+EKEY_INTERNAL void ekey_p256_unref(ekey_p256_t *k);
+EKEY_INTERNAL int ekey_p256_is_fixed(const ekey_p256_t *k);
+EKEY_INTERNAL int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md,
+                                   const unsigned char *rs);
+/* Tests: 0 makes keys made from now on verify through EVP; 1 allows the fast path again. */
+EKEY_INTERNAL void ekey_p256_set_enabled(int on);
+/* Frees the tables, the scratch and the group (ekey_release). */
+EKEY_INTERNAL void ekey_p256_release(void);
+/* The key's P-256 verifier, or NULL (other curves, or none could be made). */
+EKEY_INTERNAL const ekey_p256_t *ekey_jwk_p256(const ekey_jwk_t *key);
 
 /* Verified token signatures, by SHA-256 of the whole compact token and the thumbprint of
  * the key that verified it. An entry is a hit only while now < expires (the token's exp);

@@ -47,6 +47,7 @@ struct ekey_jwk_t {
     EVP_PKEY *pkey;
     EVP_PKEY_CTX *vctx;         /* prepared ECDSA verification context (public keys) */
     EVP_PKEY_CTX *sctx;         /* prepared ECDSA signing context (signing keys) */
+    ekey_p256_t *p256;          /* P-256 public keys: verification without EVP (p256.c) */
     const curve_t *curve;
     const char *x, *y;          /* base64url; y is NULL for OKP */
     const char *thumbprint;
@@ -156,6 +157,33 @@ static void own_vctx(apr_pool_t *p, ekey_jwk_t *k, EVP_PKEY_CTX *ctx)
     k->vctx = ctx;
     if (ctx != NULL)
         apr_pool_cleanup_register(p, ctx, pkey_ctx_cleanup, apr_pool_cleanup_null);
+}
+
+static apr_status_t p256_cleanup(void *data)
+{
+    ekey_jwk_t *k = data;
+
+    ekey_p256_unref(k->p256);
+    k->p256 = NULL;
+    return APR_SUCCESS;
+}
+
+/* Hands a P-256 verifier reference (or NULL) to the key and its pool. */
+static void own_p256(apr_pool_t *p, ekey_jwk_t *k, ekey_p256_t *v)
+{
+    k->p256 = v;
+    if (v != NULL)
+        apr_pool_cleanup_register(p, k, p256_cleanup, apr_pool_cleanup_null);
+}
+
+/* How a public key will verify: P-256 through p256.c when it can, else a prepared EVP
+ * context (NULL for EdDSA, which verifies one-shot). */
+static void prepare_public(apr_pool_t *p, ekey_jwk_t *k, EVP_PKEY *pkey, const facts_t *f)
+{
+    if (f->curve->alg == EKEY_ALG_ES256)
+        own_p256(p, k, ekey_p256_new(f->x, f->y));
+    if (k->p256 == NULL)
+        own_vctx(p, k, prepare_verify(pkey, f->curve));
 }
 
 static ekey_status_t fail_ssl(ekey_error_t *err, ekey_status_t st, const char *where,
@@ -370,6 +398,7 @@ ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_
     facts_t f;
     EVP_PKEY *pkey;
     EVP_PKEY_CTX *vctx;
+    ekey_p256_t *v256;
     apr_size_t n;
     ekey_status_t st;
 
@@ -387,9 +416,10 @@ ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_
     /* A key imported and checked before (a returning client) is taken from the cache,
      * with its thumbprint; everything above was still checked for this JWK object. */
     n = cache_bytes(pub, &f);
-    if (ekey_keycache_get(&pkey, &vctx, thumb, f.curve->alg, pub, n)) {
+    if (ekey_keycache_get(&pkey, &vctx, &v256, thumb, f.curve->alg, pub, n)) {
         *out = make_jwk(p, own_pkey(p, pkey), &f, thumb);
         own_vctx(p, *out, vctx);
+        own_p256(p, *out, v256);
         return EKEY_OK;
     }
     if ((st = import_public(&pkey, &f, EKEY_E_JWK, err)) != EKEY_OK)
@@ -397,8 +427,9 @@ ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_
     *out = make_jwk(p, own_pkey(p, pkey), &f, NULL);
     if (*out == NULL)
         return ekey_error_set(err, EKEY_E_CRYPTO, "jwk.parse", "thumbprint failed");
-    own_vctx(p, *out, prepare_verify(pkey, f.curve));
-    ekey_keycache_put(f.curve->alg, pub, n, pkey, (*out)->vctx, (*out)->thumbprint);
+    prepare_public(p, *out, pkey, &f);
+    ekey_keycache_put(f.curve->alg, pub, n, pkey, (*out)->vctx, (*out)->p256,
+                      (*out)->thumbprint);
     return EKEY_OK;
 }
 
@@ -481,7 +512,7 @@ ekey_status_t ekey_jwk_load_pem(ekey_jwk_t **out, apr_pool_t *p, const char *pat
     if (st == EKEY_OK && (*out = make_jwk(p, pkey, &f, NULL)) == NULL)
         st = ekey_error_set(err, EKEY_E_CRYPTO, "jwk.load", "thumbprint failed");
     if (st == EKEY_OK && !f.has_private)         /* a verifier's key: verifies every request */
-        own_vctx(p, *out, prepare_verify(pkey, f.curve));
+        prepare_public(p, *out, pkey, &f);
     if (st == EKEY_OK && f.has_private && ((*out)->sctx = prepare_sign(pkey, f.curve)) != NULL)
         apr_pool_cleanup_register(p, (*out)->sctx, pkey_ctx_cleanup, apr_pool_cleanup_null);
     OPENSSL_cleanse(&f, sizeof(f));
@@ -596,4 +627,21 @@ EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key)
 EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key)
 {
     return key != NULL ? key->sctx : NULL;
+}
+
+const ekey_p256_t *ekey_jwk_p256(const ekey_jwk_t *key)
+{
+    return key != NULL ? key->p256 : NULL;
+}
+
+int ekey_jwk_precompute(ekey_jwk_t *key)
+{
+    ekey_p256_t *f;
+
+    if (key == NULL || key->p256 == NULL)
+        return 0;
+    f = ekey_p256_fixed(key->p256);
+    ekey_p256_unref(key->p256);         /* the pool's cleanup releases the new one */
+    key->p256 = f;
+    return ekey_p256_is_fixed(f);
 }

@@ -266,18 +266,23 @@ static ekey_status_t ecdsa_der(unsigned char *der, int *derlen, const alg_info_t
     return EKEY_OK;
 }
 
-/* ECDSA on the digest with a verification context: a copy of the key's prepared one when it
- * has one (no algorithm fetch per call), else a new one. Only exactly 1 is success. */
+/* ECDSA on the digest: a P-256 key through p256.c when it has a verifier there, else with
+ * a verification context: a copy of the key's prepared one when it has one (no algorithm
+ * fetch per call), else a new one. Only exactly 1 is success. */
 static int ecdsa_verify(const alg_info_t *ai, const ekey_jwk_t *key, const unsigned char *der,
                         apr_size_t der_len, const ekey_jws_t *jws)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_PKEY_CTX *prepared = ekey_jwk_verify_ctx(key), *ctx;
+    const ekey_p256_t *fast = ekey_jwk_p256(key);
     int rc;
 
     if (EVP_Digest(jws->signing_input, jws->signing_input_len, md, &mdlen, ai->md, NULL) != 1)
         return 0;
+    if (fast != NULL && mdlen == 32 && jws->sig_len == 64
+        && (rc = ekey_p256_verify(fast, md, jws->sig)) >= 0)
+        return rc;                      /* -1: not computed here, EVP decides */
     if (prepared != NULL) {
         ctx = EVP_PKEY_CTX_dup(prepared);
         rc = ctx != NULL;

@@ -26,6 +26,7 @@
 typedef struct {
     EVP_PKEY *pkey;                     /* NULL: empty slot */
     EVP_PKEY_CTX *vctx;                 /* prepared verification context or NULL */
+    ekey_p256_t *p256;                  /* P-256 verifier (a reference) or NULL */
     unsigned curve;
     apr_size_t publen;
     unsigned char pub[EKEY_CACHE_MAX_PUB];
@@ -93,8 +94,8 @@ static int same(const kc_entry_t *e, unsigned curve, const unsigned char *pub,
            && memcmp(e->pub, pub, publen) == 0;
 }
 
-int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb, unsigned curve,
-                      const unsigned char *pub, apr_size_t publen)
+int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, ekey_p256_t **p256, char *thumb,
+                      unsigned curve, const unsigned char *pub, apr_size_t publen)
 {
     kc_entry_t *set;
     unsigned w;
@@ -102,6 +103,7 @@ int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb, unsigne
 
     *pkey = NULL;
     *vctx = NULL;
+    *p256 = NULL;
     if (!kc_usable(curve, pub, publen))
         return 0;
     set = kc_set(curve, pub, publen);
@@ -112,6 +114,7 @@ int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb, unsigne
             /* copied under the lock: eviction frees the entry's context */
             if (set[w].vctx != NULL)
                 *vctx = EVP_PKEY_CTX_dup(set[w].vctx);
+            *p256 = ekey_p256_ref(set[w].p256);
             memcpy(thumb, set[w].thumb, sizeof(set[w].thumb));
             set[w].used = ++kc_clock;
             hit = 1;
@@ -123,10 +126,12 @@ int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, char *thumb, unsigne
 }
 
 void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publen,
-                       EVP_PKEY *pkey, const EVP_PKEY_CTX *vctx, const char *thumb)
+                       EVP_PKEY *pkey, const EVP_PKEY_CTX *vctx, ekey_p256_t *p256,
+                       const char *thumb)
 {
     EVP_PKEY *evicted = NULL;
     EVP_PKEY_CTX *ctx = NULL, *evicted_ctx = NULL;
+    ekey_p256_t *evicted_p256 = NULL;
     kc_entry_t *set, *victim;
     unsigned w;
 
@@ -139,6 +144,7 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
         EVP_PKEY_CTX_free(ctx);
         return;
     }
+    p256 = ekey_p256_ref(p256);
     set = kc_set(curve, pub, publen);
     pthread_mutex_lock(&kc_lock);
     victim = &set[0];
@@ -157,8 +163,10 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
     if (victim != NULL) {
         evicted = victim->pkey;
         evicted_ctx = victim->vctx;
+        evicted_p256 = victim->p256;
         victim->pkey = pkey;
         victim->vctx = ctx;
+        victim->p256 = p256;
         victim->curve = curve;
         victim->publen = publen;
         memcpy(victim->pub, pub, publen);
@@ -166,12 +174,15 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
         victim->used = ++kc_clock;
         pkey = NULL;
         ctx = NULL;
+        p256 = NULL;
     }
     pthread_mutex_unlock(&kc_lock);
     EVP_PKEY_CTX_free(evicted_ctx);
     EVP_PKEY_free(evicted);
+    ekey_p256_unref(evicted_p256);
     EVP_PKEY_CTX_free(ctx);             /* ours, when nothing was stored */
     EVP_PKEY_free(pkey);
+    ekey_p256_unref(p256);
 }
 
 void ekey_keycache_release(void)
@@ -183,6 +194,7 @@ void ekey_keycache_release(void)
     for (i = 0; kc_table != NULL && i < (apr_size_t)KC_SETS * KC_WAYS; i++) {
         EVP_PKEY_free(kc_table[i].pkey);
         EVP_PKEY_CTX_free(kc_table[i].vctx);
+        ekey_p256_unref(kc_table[i].p256);
     }
     OPENSSL_free(kc_table);
     kc_table = NULL;

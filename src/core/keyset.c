@@ -143,3 +143,14 @@ char *ekey_keyset_to_jwks(const ekey_keyset_t *ks, apr_pool_t *p)
     }
     return ekey_json_dump(p, doc);
 }
+
+int ekey_keyset_precompute(ekey_keyset_t *ks)
+{
+    int i, n = 0;
+
+    /* the keys were made non-const by our own parse and load; the set only stores them
+     * as const for its readers */
+    for (i = 0; ks != NULL && i < ks->keys->nelts; i++)
+        n += ekey_jwk_precompute((ekey_jwk_t *)APR_ARRAY_IDX(ks->keys, i, const ekey_jwk_t *));
+    return n;
+}

@@ -306,6 +306,23 @@ static ekey_keyset_t *section_keys(cmd_parms *cmd, ekey_dir_conf_t *c)
     return c->keys;
 }
 
+/* Trusted keys verify every token: each ES256 key gets its table of multiples now, in
+ * the parent, once per configuration read (children share it). A key past the process's
+ * table limit verifies at the ordinary cost, which is worth a note at startup. */
+static void precompute(cmd_parms *cmd, ekey_keyset_t *ks)
+{
+    int i, n = ekey_keyset_count(ks), es256 = 0;
+
+    for (i = 0; i < n; i++)
+        es256 += ekey_jwk_alg(ekey_keyset_get(ks, i)) == EKEY_ALG_ES256;
+    if (ekey_keyset_precompute(ks) < es256)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cmd->server, "EKEY00025: "
+                     "%s (%s:%d): not every ES256 key got its verification table (FIPS "
+                     "mode, or more than 16 distinct trusted ES256 keys): those verify at "
+                     "the ordinary cost", cmd->cmd->name, cmd->directive->filename,
+                     cmd->directive->line_num);
+}
+
 const char *ekey_set_key(cmd_parms *cmd, void *dconf, const char *arg)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg), *msg;
@@ -322,6 +339,7 @@ const char *ekey_set_key(cmd_parms *cmd, void *dconf, const char *arg)
     if (ekey_keyset_add(section_keys(cmd, dconf), key, &err) != EKEY_OK)
         return apr_psprintf(cmd->pool, "%s: key '%s' (kid %s): %s", cmd->cmd->name, path,
                             ekey_jwk_thumbprint(key), err.text);
+    precompute(cmd, section_keys(cmd, dconf));
     return NULL;
 }
 
@@ -353,6 +371,7 @@ const char *ekey_set_jwks(cmd_parms *cmd, void *dconf, const char *arg)
     if (ekey_keyset_add_jwks(section_keys(cmd, dconf), cmd->pool, buf, n, &err) != EKEY_OK)
         return apr_psprintf(cmd->pool, "%s: cannot use the JWKS '%s': %s", cmd->cmd->name,
                             path, err.text);
+    precompute(cmd, section_keys(cmd, dconf));
     return NULL;
 }
 

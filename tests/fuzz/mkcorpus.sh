@@ -502,4 +502,16 @@ body sub-crlf '"sub":"a\\r\\nb"' "$B_AUD" "$B_CAP" "$B_JWK"
 body dup-sub "$B_SUB" '"sub":"admin"' "$B_AUD" "$B_CAP" "$B_JWK"
 seed $T not-object '[]'
 seed $T empty ''
+# ------------------------------------------------------------------ fuzz_p256
+# mode byte (bit 0: key, bit 1: harness signs), 32-byte digest, 64 bytes r || s / XOR mask
+T=fuzz_p256
+Z32=$(printf '\\x00%.0s' $(seq 32))
+N32='\xff\xff\xff\xff\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xbc\xe6\xfa\xad\xa7\x17\x9e\x84\xf3\xb9\xca\xc2\xfc\x63\x25\x51'
+seed $T signed-issuer '\x02hello-digest-0123456789abcdefghi'
+seed $T signed-client '\x03hello-digest-0123456789abcdefghi'
+seed $T signed-zero-digest "\\x02$Z32"
+seed $T signed-order-digest "\\x03$N32"
+seed $T signed-flip-s "\\x02hello-digest-0123456789abcdefghi$Z32\\x01"
+seed $T raw-zero "\\x00$Z32$Z32$Z32"
+seed $T raw-order "\\x01$Z32$N32$N32"
 echo "mkcorpus.sh: seeds written under $(pwd)"

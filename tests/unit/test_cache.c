@@ -320,6 +320,7 @@ static void test_keycache_bounded(void **state)
     char thumb[EKEY_JKT_LEN + 1];
     EVP_PKEY *pk;
     EVP_PKEY_CTX *vctx;
+    ekey_p256_t *v256;
     ekey_jwk_t *k;
     unsigned i, hits = 0;
 
@@ -328,14 +329,15 @@ static void test_keycache_bounded(void **state)
     for (i = 0; i < 3000; i++) {
         memset(pub, 0, sizeof(pub));
         memcpy(pub, &i, sizeof(i));
-        ekey_keycache_put(EKEY_ALG_ES256, pub, sizeof(pub), ekey_jwk_pkey(k), NULL,
+        ekey_keycache_put(EKEY_ALG_ES256, pub, sizeof(pub), ekey_jwk_pkey(k), NULL, NULL,
                           ekey_jwk_thumbprint(k));
     }
     for (i = 0; i < 3000; i++) {
         memset(pub, 0, sizeof(pub));
         memcpy(pub, &i, sizeof(i));
-        if (ekey_keycache_get(&pk, &vctx, thumb, EKEY_ALG_ES256, pub, sizeof(pub))) {
+        if (ekey_keycache_get(&pk, &vctx, &v256, thumb, EKEY_ALG_ES256, pub, sizeof(pub))) {
             hits++;
+            assert_null(v256);
             assert_ptr_equal(pk, ekey_jwk_pkey(k));
             assert_string_equal(thumb, ekey_jwk_thumbprint(k));
             EVP_PKEY_free(pk);
@@ -351,13 +353,13 @@ static void test_keycache_bounded(void **state)
         memset(pub, 0, sizeof(pub));
         memcpy(pub, &orig, sizeof(orig));
         pub[32] = (unsigned char)(1 + i / 3000);
-        assert_false(ekey_keycache_get(&pk, &vctx, thumb, EKEY_ALG_ES256, pub, sizeof(pub)));
+        assert_false(ekey_keycache_get(&pk, &vctx, &v256, thumb, EKEY_ALG_ES256, pub, sizeof(pub)));
         assert_null(pk);
     }
     /* same bytes under another curve id: a miss */
     memset(pub, 0, sizeof(pub));
-    assert_false(ekey_keycache_get(&pk, &vctx, thumb, EKEY_ALG_ES384, pub, sizeof(pub)));
-    assert_false(ekey_keycache_get(&pk, &vctx, thumb, EKEY_ALG_ES256, pub, sizeof(pub) - 1));
+    assert_false(ekey_keycache_get(&pk, &vctx, &v256, thumb, EKEY_ALG_ES384, pub, sizeof(pub)));
+    assert_false(ekey_keycache_get(&pk, &vctx, &v256, thumb, EKEY_ALG_ES256, pub, sizeof(pub) - 1));
 }
 
 /* ----------------------------------------------------------------- threads */

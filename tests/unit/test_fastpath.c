@@ -60,10 +60,12 @@ static void test_prepared_contexts_from_pem(void **state)
     assert_int_equal(ekey_jwk_load_pem(&signer, p, path, 1, NULL), EKEY_OK);
     assert_int_equal(ekey_jwk_load_pem(&pub, p, path, 0, NULL), EKEY_OK);
     unlink(path);
-    rmdir(dir);
     assert_non_null(ekey_jwk_sign_ctx(signer));
     assert_null(ekey_jwk_verify_ctx(signer));
-    assert_non_null(ekey_jwk_verify_ctx(pub));
+    assert_null(ekey_jwk_p256(signer));
+    /* a public ES256 key verifies through p256.c, and needs no EVP context then */
+    assert_non_null(ekey_jwk_p256(pub));
+    assert_null(ekey_jwk_verify_ctx(pub));
     assert_null(ekey_jwk_sign_ctx(pub));
     fixture(&f, p);
     f.ks = ekey_keyset_make(p);
@@ -76,6 +78,16 @@ static void test_prepared_contexts_from_pem(void **state)
     }
     assert_int_equal(ekey_jws_verify(signed_by(p, signer), public_of(p, gen), NULL), EKEY_OK);
     assert_int_equal(ekey_jws_verify(signed_by(p, gen), pub, NULL), EKEY_OK);
+    /* without the fast path the same key file gives a prepared EVP context */
+    assert_int_equal(ekey_jwk_save_pem(gen, p, path, NULL), EKEY_OK);
+    ekey_p256_set_enabled(0);
+    assert_int_equal(ekey_jwk_load_pem(&pub, p, path, 0, NULL), EKEY_OK);
+    ekey_p256_set_enabled(1);
+    unlink(path);
+    assert_null(ekey_jwk_p256(pub));
+    assert_non_null(ekey_jwk_verify_ctx(pub));
+    assert_int_equal(ekey_jws_verify(signed_by(p, gen), pub, NULL), EKEY_OK);
+    rmdir(dir);
 }
 
 /* ------------------------------------------------ minting without jansson */
