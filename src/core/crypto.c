@@ -97,6 +97,23 @@ ekey_status_t ekey_random_id(const char **out, apr_pool_t *p, ekey_error_t *err)
     return EKEY_OK;
 }
 
+int ekey_lazy_state(int *state, pthread_mutex_t *lock, int (*init)(void))
+{
+    int st;
+
+    /* Ready is published with release order after init filled everything in: the request
+     * path reads it without the lock. */
+    if ((st = __atomic_load_n(state, __ATOMIC_ACQUIRE)) == 0) {
+        pthread_mutex_lock(lock);
+        if ((st = *state) == 0) {
+            st = init();
+            __atomic_store_n(state, st, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(lock);
+    }
+    return st;
+}
+
 void ekey_release(void)
 {
     EVP_MD *md = sha256_md;

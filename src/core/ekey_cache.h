@@ -10,6 +10,8 @@
 #ifndef EKEY_CACHE_H
 #define EKEY_CACHE_H
 
+#include <pthread.h>
+
 #include <apr.h>
 #include <openssl/types.h>
 
@@ -104,6 +106,11 @@ EKEY_INTERNAL void ekey_jws_release(void);
 EKEY_INTERNAL ekey_status_t ekey_jws_sign_json(char **out, apr_pool_t *p, const char *hjson,
                                                const char *pjson, const ekey_jwk_t *priv,
                                                ekey_error_t *err);
+
+/* A state word set once by init under lock (0: not yet; init returns 1 for ready, -1 for
+ * unavailable), read without the lock after that; returns it. A release stores 0 under
+ * the lock, and the next use initialises again. */
+EKEY_INTERNAL int ekey_lazy_state(int *state, pthread_mutex_t *lock, int (*init)(void));
 
 /* SHA-256 of data into md (32 bytes) with the digest fetched once; 0 on failure. */
 EKEY_INTERNAL int ekey_sha256_raw(unsigned char *md, const void *data, apr_size_t len);

@@ -87,19 +87,9 @@ void ekey_jws_release(void)
 static const alg_info_t *alg_info(ekey_alg_t alg)
 {
     apr_size_t i;
-    int state;
 
-    /* Ready is published with release order after the table is filled: the request path
-     * reads it without the lock (every parse and verify asks). */
-    if ((state = __atomic_load_n(&algs_state, __ATOMIC_ACQUIRE)) == 0) {
-        pthread_mutex_lock(&algs_lock);
-        if ((state = algs_state) == 0) {
-            state = init_algs();
-            __atomic_store_n(&algs_state, state, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_unlock(&algs_lock);
-    }
-    if (state != 1)
+    /* every parse and verify asks: the state is read without the lock once set */
+    if (ekey_lazy_state(&algs_state, &algs_lock, init_algs) != 1)
         return NULL;
     for (i = 0; i < sizeof(algs_tab) / sizeof(algs_tab[0]); i++)
         if (algs_tab[i].alg == alg)

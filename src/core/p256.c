@@ -81,17 +81,7 @@ static int init_locked(void)
 
 static int ready(void)
 {
-    int state;
-
-    if ((state = __atomic_load_n(&p256_state, __ATOMIC_ACQUIRE)) == 0) {
-        pthread_mutex_lock(&p256_lock);
-        if ((state = p256_state) == 0) {
-            state = init_locked();
-            __atomic_store_n(&p256_state, state, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_unlock(&p256_lock);
-    }
-    return state == 1;
+    return ekey_lazy_state(&p256_state, &p256_lock, init_locked) == 1;
 }
 
 /* ------------------------------------------------------------ s^-1 mod n */
