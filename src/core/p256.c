@@ -124,14 +124,14 @@ static uint64_t limbs_add(uint64_t *a, const uint64_t *b)
     return carry;
 }
 
-/* a >>= 1, with top shifted into the highest bit. */
-static void limbs_shr1(uint64_t *a, uint64_t top)
+/* a >>= k, 1 <= k <= 63. */
+static void limbs_shr(uint64_t *a, unsigned k)
 {
     int i;
 
     for (i = 0; i < 3; i++)
-        a[i] = (a[i] >> 1) | (a[i + 1] << 63);
-    a[3] = (a[3] >> 1) | (top << 63);
+        a[i] = (a[i] >> k) | (a[i + 1] << (64 - k));
+    a[3] >>= k;
 }
 
 static int limbs_is_one(const uint64_t *a)
@@ -139,15 +139,26 @@ static int limbs_is_one(const uint64_t *a)
     return a[0] == 1 && (a[1] | a[2] | a[3]) == 0;
 }
 
-/* x / 2 mod n, for x < n (n is odd: an odd x becomes (x + n) / 2, 257 bits before the
- * shift). */
-static void half_mod_n(uint64_t *x)
+/* x = x / 2^k mod n, for x < n and 1 <= k <= 63: adding m * n with m = -x / n mod 2^k
+ * clears x's low k bits (n_inv_neg = -n^-1 mod 2^64), then the shift divides exactly.
+ * (x + m n) / 2^k < n + n / 2^k < 2n: one subtraction at most, from 257 bits. */
+static void div2k_mod_n(uint64_t *x, unsigned k)
 {
-    uint64_t carry = 0;
+    static const uint64_t n_inv_neg = 0xccd1c8aaee00bc4full;
+    uint64_t m = (x[0] * n_inv_neg) & ((1ull << k) - 1), t[5];
+    unsigned __int128 acc = 0;
+    int i;
 
-    if (x[0] & 1)
-        carry = limbs_add(x, order_limbs);
-    limbs_shr1(x, carry);
+    for (i = 0; i < 4; i++) {
+        acc += (unsigned __int128)m * order_limbs[i] + x[i];
+        t[i] = (uint64_t)acc;
+        acc >>= 64;
+    }
+    t[4] = (uint64_t)acc;
+    for (i = 0; i < 4; i++)
+        x[i] = (t[i] >> k) | (t[i + 1] << (64 - k));
+    if ((t[4] >> k) != 0 || limbs_ge(x, order_limbs))
+        limbs_sub(x, order_limbs);
 }
 
 /* x = x - y mod n, for x, y < n. */
@@ -157,10 +168,23 @@ static void sub_mod_n(uint64_t *x, const uint64_t *y)
         limbs_add(x, order_limbs);
 }
 
-/* out = a^-1 mod n for 0 < a < n, by the binary extended Euclidean algorithm: n is prime,
- * so gcd(a, n) = 1 and u, v stay positive until one of them reaches 1. Variable time:
- * a is a signature's s, public. OpenSSL's BN_mod_inverse does the same on BIGNUMs at
- * about three times the cost. */
+/* Removes the factors 2 of u (odd afterwards), dividing x by the same power mod n. */
+static void strip_twos(uint64_t *u, uint64_t *x)
+{
+    unsigned k;
+
+    while (!(u[0] & 1)) {
+        k = u[0] != 0 ? (unsigned)__builtin_ctzll(u[0]) : 63;
+        limbs_shr(u, k);
+        div2k_mod_n(x, k);
+    }
+}
+
+/* out = a^-1 mod n for 0 < a < n, by the binary extended Euclidean algorithm (invariants
+ * x1 a = u, x2 a = v mod n): n is prime, so gcd(a, n) = 1 and u, v stay positive until one
+ * of them reaches 1. Factors of 2 go a word at a time. Variable time: a is a signature's
+ * s, public. OpenSSL's BN_mod_inverse does the same on BIGNUMs at about three times the
+ * cost. */
 static void inverse_mod_n(uint64_t *out, const uint64_t *a)
 {
     uint64_t u[4], v[4], x1[4] = { 1, 0, 0, 0 }, x2[4] = { 0, 0, 0, 0 };
@@ -168,14 +192,8 @@ static void inverse_mod_n(uint64_t *out, const uint64_t *a)
     memcpy(u, a, sizeof(u));
     memcpy(v, order_limbs, sizeof(v));
     while (!limbs_is_one(u) && !limbs_is_one(v)) {
-        while (!(u[0] & 1)) {
-            limbs_shr1(u, 0);
-            half_mod_n(x1);
-        }
-        while (!(v[0] & 1)) {
-            limbs_shr1(v, 0);
-            half_mod_n(x2);
-        }
+        strip_twos(u, x1);
+        strip_twos(v, x2);
         if (limbs_ge(u, v)) {
             limbs_sub(u, v);
             sub_mod_n(x1, x2);
