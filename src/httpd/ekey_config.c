@@ -311,11 +311,16 @@ static ekey_keyset_t *section_keys(cmd_parms *cmd, ekey_dir_conf_t *c)
  * table limit verifies at the ordinary cost, which is worth a note at startup. */
 static void precompute(cmd_parms *cmd, ekey_keyset_t *ks)
 {
-    int i, n = ekey_keyset_count(ks), es256 = 0;
+    int i, n = ekey_keyset_count(ks), es256 = 0, tables;
 
     for (i = 0; i < n; i++)
         es256 += ekey_jwk_alg(ekey_keyset_get(ks, i)) == EKEY_ALG_ES256;
-    if (ekey_keyset_precompute(ks) < es256)
+    tables = ekey_keyset_precompute(ks);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cmd->server, "EKEY00026: %s (%s:%d): %d of %d "
+                 "trusted ES256 key(s) of the section verify with a table of multiples",
+                 cmd->cmd->name, cmd->directive->filename, cmd->directive->line_num, tables,
+                 es256);
+    if (tables < es256)
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cmd->server, "EKEY00025: "
                      "%s (%s:%d): not every ES256 key got its verification table (FIPS "
                      "mode, or more than 16 distinct trusted ES256 keys): those verify at "

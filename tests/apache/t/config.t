@@ -57,7 +57,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 2;
+plan tests => 2 * @bad + 2 + 2 + 2 + 3;
 
 my $n = 0;
 sub configtest {
@@ -100,6 +100,26 @@ for my $b (@bad) {
     ($rc, $out) = configtest('vhost alone', $iss . sprintf($vh, '/mint'));
     ok t_cmp("$rc $out", qr/EKEY00201:.*cannot mint: no EKeyIssuerName/s,
              'vhost section not covered by a main section is refused');
+}
+
+# Trusted ES256 keys get their verification table while the configuration is read (one per
+# distinct key, at most 16 per server: the 17th verifies at the ordinary cost, with a notice).
+{
+    my ($rc, $out) = configtest('table', "LogLevel debug\n<Location /a>\n${loc}Require ekey-cap POST:/a\n</Location>");
+    ok t_cmp("$rc $out", qr/^0 .*EKEY00026: EKeyTrustedKey \(.*\): 1 of 1 trusted ES256 key\(s\)/s,
+             'a trusted ES256 key gets its table at startup');
+    my $many = '';
+    for my $i (1 .. 17) {
+        my $k = "$tmp/many$i.pem";
+        system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '$k' 2>/dev/null") == 0
+            or die "openssl genpkey: $?";
+        $many .= "EKeyTrustedKey $k\n";
+    }
+    ($rc, $out) = configtest('17 keys', "LogLevel debug\n<Location /m>\n${loc}${many}Require ekey-cap POST:/m\n</Location>");
+    ok t_cmp($out, qr/EKEY00026: EKeyTrustedKey \(.*\): 16 of 18 trusted ES256 key\(s\)/s,
+             '16 distinct keys get a table, the others none');
+    ok t_cmp("$rc $out", qr/^0 .*EKEY00025: EKeyTrustedKey/s,
+             'keys beyond the 16 tables: a notice, and the configuration still loads');
 }
 
 # The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).
