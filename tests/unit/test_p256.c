@@ -325,31 +325,74 @@ static void test_tables_shared_and_bounded(void **state)
 }
 
 /* Switched off (as under FIPS), keys come without a p256 verifier and verify through EVP;
- * a key that has one verifies through EVP too while the path is off (-1: not computed). */
+ * a key that has one verifies through EVP too while the path is off: p256.c answers -1
+ * (not computed) and jws.c falls back, still refusing a forged signature. */
 static void test_disabled_falls_back_to_evp(void **state)
 {
     apr_pool_t *p = EKEY_TEST_POOL(state);
-    ekey_jwk_t *priv, *before, *during;
-    ekey_jws_t *jws;
+    ekey_jwk_t *priv, *priv2, *before, *during;
+    ekey_jws_t *jws, *old;
     unsigned char md[32] = { 1 }, rs[64];
 
     assert_int_equal(ekey_jwk_generate(&priv, p, EKEY_ALG_ES256, NULL), EKEY_OK);
-    /* a new key: the cache would hand out the verifier made before, so this one is fresh */
     before = public_of(p, priv);
     assert_non_null(ekey_jwk_p256(before));
+    assert_null(ekey_jwk_verify_ctx(before));
+    old = signed_by(p, priv);
     ekey_p256_set_enabled(0);
     assert_null(ekey_p256_new(md, md));
-    assert_int_equal(ekey_jwk_generate(&priv, p, EKEY_ALG_ES256, NULL), EKEY_OK);
-    during = public_of(p, priv);
+    /* a new key: the cache would hand out the verifier made before, so this one is fresh */
+    assert_int_equal(ekey_jwk_generate(&priv2, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+    during = public_of(p, priv2);
     assert_null(ekey_jwk_p256(during));
     assert_non_null(ekey_jwk_verify_ctx(during));
-    jws = signed_by(p, priv);
+    jws = signed_by(p, priv2);
     assert_int_equal(ekey_jws_verify(jws, during, NULL), EKEY_OK);
-    evp_sign(rs, ekey_jwk_pkey(priv), md);
-    assert_int_equal(ekey_p256_verify(ekey_jwk_p256(before), md, rs), -1);
     jws->sig[3] ^= 1;
     assert_int_equal(ekey_jws_verify(jws, during, NULL), EKEY_E_SIGNATURE);
+    /* the key made with a verifier: -1 from p256.c, EVP's answer from jws.c */
+    evp_sign(rs, ekey_jwk_pkey(priv), md);
+    assert_int_equal(ekey_p256_verify(ekey_jwk_p256(before), md, rs), -1);
+    assert_int_equal(ekey_jws_verify(old, before, NULL), EKEY_OK);
+    old->sig[40] ^= 1;
+    assert_int_equal(ekey_jws_verify(old, before, NULL), EKEY_E_SIGNATURE);
     ekey_p256_set_enabled(1);
+    /* back on: the same key answers through p256.c again */
+    assert_int_equal(ekey_p256_verify(ekey_jwk_p256(before), md, rs), 1);
+    assert_int_equal(ekey_jws_verify(old, before, NULL), EKEY_E_SIGNATURE);
+}
+
+/* Points that are not on the curve (and (0, 0), which no affine point is) get no verifier. */
+static void test_new_rejects_points_off_the_curve(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    unsigned char x[32], y[32], z[32] = { 0 };
+    BIGNUM *bx = NULL, *by = NULL;
+    ekey_jwk_t *priv;
+    ekey_p256_t *k;
+
+    memset(x, 0, sizeof(x));
+    memset(y, 0, sizeof(y));
+    x[31] = 1;
+    y[31] = 1;
+    assert_null(ekey_p256_new(x, y));
+    assert_null(ekey_p256_new(z, z));
+    /* a coordinate at or past the field prime (2^256 - 1) */
+    memset(x, 0xff, sizeof(x));
+    assert_null(ekey_p256_new(x, y));
+    assert_null(ekey_p256_new(NULL, y));
+    /* a real point is taken, and the same point with y changed in its last bit is not */
+    assert_int_equal(ekey_jwk_generate(&priv, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+    assert_int_equal(EVP_PKEY_get_bn_param(ekey_jwk_pkey(priv), OSSL_PKEY_PARAM_EC_PUB_X, &bx), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(ekey_jwk_pkey(priv), OSSL_PKEY_PARAM_EC_PUB_Y, &by), 1);
+    assert_int_equal(BN_bn2binpad(bx, x, 32), 32);
+    assert_int_equal(BN_bn2binpad(by, y, 32), 32);
+    BN_free(bx);
+    BN_free(by);
+    assert_non_null(k = ekey_p256_new(x, y));
+    ekey_p256_unref(k);
+    y[31] ^= 1;
+    assert_null(ekey_p256_new(x, y));
 }
 
 /* ------------------------------------------------------------ threads */
@@ -416,6 +459,7 @@ int main(void)
         EKEY_TEST(test_x_above_order),
         EKEY_TEST(test_tables_shared_and_bounded),
         EKEY_TEST(test_disabled_falls_back_to_evp),
+        EKEY_TEST(test_new_rejects_points_off_the_curve),
         EKEY_TEST(test_threads),
     };
     int rc = ekey_test_main(tests);
