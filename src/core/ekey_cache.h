@@ -11,6 +11,7 @@
 #define EKEY_CACHE_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #include <apr.h>
 #include <openssl/types.h>
@@ -83,6 +84,10 @@ EKEY_INTERNAL int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md
 EKEY_INTERNAL void ekey_p256_set_enabled(int on);
 /* Frees the tables, the scratch and the group (ekey_release). */
 EKEY_INTERNAL void ekey_p256_release(void);
+/* out = a^-1 mod n, n the order of P-256, for 0 < a < n; 4 little-endian 64-bit limbs
+ * each, variable time (for public values: a signature's s). 1 done, 0 not (a = 0 or a
+ * multiple of n). p256_inv.c. */
+EKEY_INTERNAL int ekey_p256_inv_n(uint64_t *out, const uint64_t *a);
 /* The key's P-256 verifier, or NULL (other curves, or none could be made). */
 EKEY_INTERNAL const ekey_p256_t *ekey_jwk_p256(const ekey_jwk_t *key);
 

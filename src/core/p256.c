@@ -8,7 +8,8 @@
  * Q once (a P-256 group whose generator is Q, EC_GROUP_precompute_mult), and the token's
  * verification costs two fixed-base multiplications: about 2.5 x faster. DPoP keys change
  * with the client and get no table; they take EC_POINT_mul(G, u1, Q, u2) directly, which
- * still saves EVP's per-call context and DER round trip and OpenSSL's BIGNUM inverse.
+ * still saves EVP's per-call context and DER round trip, and s^-1 comes from
+ * p256_inv.c (about a thirteenth of OpenSSL's BIGNUM inverse).
  *
  * The arithmetic is textbook ECDSA verification (SEC 1 v2, 4.1.4) over public values
  * only, so nothing here needs to run in constant time. Any failure to compute is "does not
@@ -59,11 +60,6 @@ static BIGNUM *p256_order;
 static scratch_t *idle;                 /* under p256_lock */
 static ekey_p256_t *fixed_keys[FIXED_MAX];  /* issuer keys with a table, under p256_lock */
 
-/* The P-256 group order n, little-endian 64-bit limbs, for the inverse of s. */
-static const uint64_t order_limbs[4] = {
-    0xf3b9cac2fc632551ull, 0xbce6faada7179e84ull, 0xffffffffffffffffull, 0xffffffff00000000ull
-};
-
 static int init_locked(void)
 {
     if (p256_disabled || EVP_default_properties_is_fips_enabled(NULL))
@@ -84,127 +80,7 @@ static int ready(void)
     return ekey_lazy_state(&p256_state, &p256_lock, init_locked) == 1;
 }
 
-/* ------------------------------------------------------------ s^-1 mod n */
-
-static int limbs_ge(const uint64_t *a, const uint64_t *b)
-{
-    int i;
-
-    for (i = 3; i >= 0; i--)
-        if (a[i] != b[i])
-            return a[i] > b[i];
-    return 1;
-}
-
-/* a -= b; returns the borrow. */
-static uint64_t limbs_sub(uint64_t *a, const uint64_t *b)
-{
-    uint64_t borrow = 0, t;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        t = a[i] - b[i] - borrow;
-        borrow = (a[i] < b[i]) || (a[i] == b[i] && borrow) ? 1 : 0;
-        a[i] = t;
-    }
-    return borrow;
-}
-
-/* a += b; returns the carry. */
-static uint64_t limbs_add(uint64_t *a, const uint64_t *b)
-{
-    uint64_t carry = 0, t;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        t = a[i] + b[i] + carry;
-        carry = (t < a[i]) || (carry && t == a[i]) ? 1 : 0;
-        a[i] = t;
-    }
-    return carry;
-}
-
-/* a >>= k, 1 <= k <= 63. */
-static void limbs_shr(uint64_t *a, unsigned k)
-{
-    int i;
-
-    for (i = 0; i < 3; i++)
-        a[i] = (a[i] >> k) | (a[i + 1] << (64 - k));
-    a[3] >>= k;
-}
-
-static int limbs_is_one(const uint64_t *a)
-{
-    return a[0] == 1 && (a[1] | a[2] | a[3]) == 0;
-}
-
-/* x = x / 2^k mod n, for x < n and 1 <= k <= 63: adding m * n with m = -x / n mod 2^k
- * clears x's low k bits (n_inv_neg = -n^-1 mod 2^64), then the shift divides exactly.
- * (x + m n) / 2^k < n + n / 2^k < 2n: one subtraction at most, from 257 bits. */
-static void div2k_mod_n(uint64_t *x, unsigned k)
-{
-    static const uint64_t n_inv_neg = 0xccd1c8aaee00bc4full;
-    uint64_t m = (x[0] * n_inv_neg) & ((1ull << k) - 1), t[5];
-    unsigned __int128 acc = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        acc += (unsigned __int128)m * order_limbs[i] + x[i];
-        t[i] = (uint64_t)acc;
-        acc >>= 64;
-    }
-    t[4] = (uint64_t)acc;
-    for (i = 0; i < 4; i++)
-        x[i] = (t[i] >> k) | (t[i + 1] << (64 - k));
-    if ((t[4] >> k) != 0 || limbs_ge(x, order_limbs))
-        limbs_sub(x, order_limbs);
-}
-
-/* x = x - y mod n, for x, y < n. */
-static void sub_mod_n(uint64_t *x, const uint64_t *y)
-{
-    if (limbs_sub(x, y))
-        limbs_add(x, order_limbs);
-}
-
-/* Removes the factors 2 of u (odd afterwards), dividing x by the same power mod n. */
-static void strip_twos(uint64_t *u, uint64_t *x)
-{
-    unsigned k;
-
-    while (!(u[0] & 1)) {
-        k = u[0] != 0 ? (unsigned)__builtin_ctzll(u[0]) : 63;
-        limbs_shr(u, k);
-        div2k_mod_n(x, k);
-    }
-}
-
-/* out = a^-1 mod n for 0 < a < n, by the binary extended Euclidean algorithm (invariants
- * x1 a = u, x2 a = v mod n): n is prime, so gcd(a, n) = 1 and u, v stay positive until one
- * of them reaches 1. Factors of 2 go a word at a time. Variable time: a is a signature's
- * s, public. OpenSSL's BN_mod_inverse does the same on BIGNUMs at about three times the
- * cost. */
-static void inverse_mod_n(uint64_t *out, const uint64_t *a)
-{
-    uint64_t u[4], v[4], x1[4] = { 1, 0, 0, 0 }, x2[4] = { 0, 0, 0, 0 };
-
-    memcpy(u, a, sizeof(u));
-    memcpy(v, order_limbs, sizeof(v));
-    while (!limbs_is_one(u) && !limbs_is_one(v)) {
-        strip_twos(u, x1);
-        strip_twos(v, x2);
-        if (limbs_ge(u, v)) {
-            limbs_sub(u, v);
-            sub_mod_n(x1, x2);
-        }
-        else {
-            limbs_sub(v, u);
-            sub_mod_n(x2, x1);
-        }
-    }
-    memcpy(out, limbs_is_one(u) ? x1 : x2, 4 * sizeof(uint64_t));
-}
+/* ------------------------------------------------------------ limbs */
 
 static void be_to_limbs(uint64_t *l, const unsigned char *be)
 {
@@ -431,7 +307,10 @@ int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md, const unsign
     ok = scalar_in_range(s->r, rs) && scalar_in_range(s->w, rs + 32);
     if (ok) {
         be_to_limbs(sl, rs + 32);
-        inverse_mod_n(wl, sl);
+        if (!ekey_p256_inv_n(wl, sl)) {         /* cannot happen for s in range */
+            scratch_put(s);
+            return -1;
+        }
         limbs_to_be(wb, wl);
         /* e: the whole SHA-256 digest (256 bits, the order's length: no truncation) */
         ok = BN_bin2bn(wb, 32, s->w) != NULL && BN_bin2bn(md, 32, s->e) != NULL

@@ -422,6 +422,88 @@ static void *verifier(void *arg)
     return NULL;
 }
 
+/* ekey_p256_inv_n's answer for a (a BIGNUM in [0, 2^256)) against BN_mod_inverse: the
+ * same inverse for 0 < a < n, a refusal for 0 and n. */
+static void check_inverse(BIGNUM *a, const BIGNUM *n, BN_CTX *bn)
+{
+    unsigned char le[32];
+    uint64_t limbs[4], out[4];
+    BIGNUM *want = BN_new(), *got;
+    int i, j, ok;
+
+    assert_int_equal(BN_bn2lebinpad(a, le, 32), 32);
+    for (i = 0; i < 4; i++)
+        for (limbs[i] = 0, j = 0; j < 8; j++)
+            limbs[i] |= (uint64_t)le[8 * i + j] << (8 * j);
+    ok = ekey_p256_inv_n(out, limbs);
+    if (BN_is_zero(a) || BN_cmp(a, n) == 0) {
+        assert_int_equal(ok, 0);
+        BN_free(want);
+        return;
+    }
+    assert_int_equal(ok, 1);
+    for (i = 0; i < 4; i++)
+        for (j = 0; j < 8; j++)
+            le[8 * i + j] = (unsigned char)(out[i] >> (8 * j));
+    assert_non_null(got = BN_lebin2bn(le, 32, NULL));
+    assert_non_null(BN_mod_inverse(want, a, n, bn));
+    if (BN_cmp(got, want) != 0) {
+        char *h = BN_bn2hex(a);
+
+        fail_msg("inverse of %s differs from BN_mod_inverse", h);
+    }
+    BN_free(got);
+    BN_free(want);
+}
+
+/* The inverse of s (divsteps, p256_inv.c) on 20,000 random values and the shapes that
+ * stress its word handling: every power of two and 2^k - 1 below n, n - 2^k, the ends of
+ * the range, words of all ones or zeros; 0 and n refused. */
+static void test_inverse(void **state)
+{
+    BIGNUM *n = BN_bin2bn(order_be, 32, NULL), *a = BN_new(), *t = BN_new();
+    BN_CTX *bn = BN_CTX_new();
+    unsigned char raw[32];
+    int i, k;
+
+    (void)state;
+    assert_true(n != NULL && a != NULL && t != NULL && bn != NULL);
+    for (i = 0; i < 20000; i++) {
+        assert_true(BN_rand_range(a, n));
+        check_inverse(a, n, bn);
+    }
+    for (k = 0; k < 256; k++) {
+        assert_true(BN_set_word(a, 1) && BN_lshift(a, a, k));
+        if (BN_cmp(a, n) < 0)
+            check_inverse(a, n, bn);
+        assert_true(BN_sub(t, a, BN_value_one()));
+        if (!BN_is_zero(t) && BN_cmp(t, n) < 0)
+            check_inverse(t, n, bn);
+        assert_true(BN_sub(t, n, a));
+        if (!BN_is_negative(t) && !BN_is_zero(t))
+            check_inverse(t, n, bn);
+    }
+    for (k = 0; k <= 64; k++) {
+        assert_true(BN_set_word(a, (BN_ULONG)k));
+        check_inverse(a, n, bn);                            /* 0 refused, 1 .. 64 */
+        assert_true(BN_sub(a, n, a));
+        check_inverse(a, n, bn);                            /* n refused, n - 1 .. n - 64 */
+    }
+    for (i = 0; i < 4096; i++) {                            /* 8-byte words 0x00.. or 0xff.. */
+        assert_int_equal(RAND_bytes(raw, sizeof(raw)), 1);
+        for (k = 0; k < 4; k++)
+            if ((i >> (2 * k)) & 1)
+                memset(raw + 8 * k, (i >> (2 * k + 1)) & 1 ? 0xff : 0x00, 8);
+        assert_non_null(BN_bin2bn(raw, 32, a));
+        if (BN_cmp(a, n) <= 0)
+            check_inverse(a, n, bn);
+    }
+    BN_free(t);
+    BN_free(a);
+    BN_free(n);
+    BN_CTX_free(bn);
+}
+
 /* Threads share the keys, the table and the scratch list: every answer right. */
 static void test_threads(void **state)
 {
@@ -460,6 +542,7 @@ int main(void)
         EKEY_TEST(test_tables_shared_and_bounded),
         EKEY_TEST(test_disabled_falls_back_to_evp),
         EKEY_TEST(test_new_rejects_points_off_the_curve),
+        EKEY_TEST(test_inverse),
         EKEY_TEST(test_threads),
     };
     int rc = ekey_test_main(tests);
