@@ -17,7 +17,7 @@
  * must verify then); the issuer tables also need OpenSSL's deprecated precomputation API
  * (still in OpenSSL 3), without which issuer keys take the variable-base path too.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED     /* EC_GROUP_precompute_mult: see make_fixed */
+#define OPENSSL_SUPPRESS_DEPRECATED     /* precompute_mult, Jprojective: make_fixed, x_is_r */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,7 +45,7 @@ struct ekey_p256_t {
  * Only public values ever pass through it. */
 typedef struct scratch_t {
     BN_CTX *bn;
-    BIGNUM *e, *w, *r, *u1, *u2, *x;
+    BIGNUM *e, *w, *r, *u1, *u2, *x, *z, *t;
     EC_POINT *sum, *part1, *part2;
     struct scratch_t *next;
 } scratch_t;
@@ -57,6 +57,7 @@ static int p256_state;
 static int p256_disabled;               /* tests: the EVP path for every new key */
 static EC_GROUP *p256_group;
 static BIGNUM *p256_order;
+static BIGNUM *p256_field;              /* p */
 static scratch_t *idle;                 /* under p256_lock */
 static ekey_p256_t *fixed_keys[FIXED_MAX];  /* issuer keys with a table, under p256_lock */
 
@@ -66,9 +67,15 @@ static int init_locked(void)
         return -1;
     p256_group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     p256_order = p256_group != NULL ? BN_dup(EC_GROUP_get0_order(p256_group)) : NULL;
-    if (p256_order == NULL) {
+    p256_field = BN_new();
+    if (p256_order == NULL || p256_field == NULL
+        || EC_GROUP_get_curve(p256_group, p256_field, NULL, NULL, NULL) != 1) {
         EC_GROUP_free(p256_group);
+        BN_free(p256_order);
+        BN_free(p256_field);
         p256_group = NULL;
+        p256_order = NULL;
+        p256_field = NULL;
         ERR_clear_error();
         return -1;
     }
@@ -115,6 +122,8 @@ static void scratch_free(scratch_t *s)
     BN_free(s->u1);
     BN_free(s->u2);
     BN_free(s->x);
+    BN_free(s->z);
+    BN_free(s->t);
     BN_CTX_free(s->bn);
     OPENSSL_free(s);
 }
@@ -132,11 +141,13 @@ static scratch_t *scratch_new(void)
     s->u1 = BN_new();
     s->u2 = BN_new();
     s->x = BN_new();
+    s->z = BN_new();
+    s->t = BN_new();
     s->sum = EC_POINT_new(p256_group);
     s->part1 = EC_POINT_new(p256_group);
     s->part2 = EC_POINT_new(p256_group);
     if (s->bn == NULL || s->e == NULL || s->w == NULL || s->r == NULL || s->u1 == NULL
-        || s->u2 == NULL || s->x == NULL || s->sum == NULL || s->part1 == NULL
+        || s->u2 == NULL || s->x == NULL || s->z == NULL || s->t == NULL || s->sum == NULL || s->part1 == NULL
         || s->part2 == NULL) {
         scratch_free(s);
         return NULL;
@@ -292,9 +303,32 @@ static int scalar_in_range(BIGNUM *v, const unsigned char *be)
     return BN_bin2bn(be, 32, v) != NULL && !BN_is_zero(v) && BN_cmp(v, p256_order) < 0;
 }
 
+/* x(R) mod n == r, for R = s->sum not at infinity and r = s->r in [1, n - 1]. x(R) < p < 2n,
+ * so x(R) is r or, if r + n < p, r + n. In Jacobian coordinates x(R) = X / Z^2: comparing X
+ * with r Z^2 (and (r + n) Z^2) mod p saves the inversion that affine coordinates cost
+ * (about 3.5 of 6 us). */
+static int x_is_r(scratch_t *s)
+{
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+    if (EC_POINT_get_Jprojective_coordinates_GFp(p256_group, s->sum, s->x, NULL, s->z, s->bn)
+        != 1 || BN_is_zero(s->z) || BN_mod_sqr(s->z, s->z, p256_field, s->bn) != 1
+        || BN_mod_mul(s->t, s->r, s->z, p256_field, s->bn) != 1)
+        return 0;
+    if (BN_cmp(s->t, s->x) == 0)
+        return 1;
+    return BN_add(s->t, s->r, p256_order) == 1 && BN_cmp(s->t, p256_field) < 0
+           && BN_mod_mul(s->t, s->t, s->z, p256_field, s->bn) == 1 && BN_cmp(s->t, s->x) == 0;
+#else
+    /* without the deprecated API: affine x, at most one subtraction */
+    return EC_POINT_get_affine_coordinates(p256_group, s->sum, s->x, NULL, s->bn) == 1
+           && (BN_cmp(s->x, p256_order) < 0 || BN_sub(s->x, s->x, p256_order) == 1)
+           && BN_cmp(s->x, s->r) == 0;
+#endif
+}
+
 int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md, const unsigned char *rs)
 {
-    unsigned char wb[32], xb[32];
+    unsigned char wb[32];
     uint64_t sl[4], wl[4];
     scratch_t *s;
     int ok;
@@ -323,12 +357,8 @@ int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md, const unsign
              && EC_POINT_add(p256_group, s->sum, s->part1, s->part2, s->bn) == 1;
     else if (ok)
         ok = EC_POINT_mul(p256_group, s->sum, s->u1, k->pub, s->u2, s->bn) == 1;
-    /* R at infinity never verifies; else x(R) mod n must be r (x < p < 2n: at most one
-     * subtraction) */
-    ok = ok && !EC_POINT_is_at_infinity(p256_group, s->sum)
-         && EC_POINT_get_affine_coordinates(p256_group, s->sum, s->x, NULL, s->bn) == 1
-         && (BN_cmp(s->x, p256_order) < 0 || BN_sub(s->x, s->x, p256_order) == 1)
-         && BN_bn2binpad(s->x, xb, 32) == 32 && CRYPTO_memcmp(xb, rs, 32) == 0;
+    /* R at infinity never verifies */
+    ok = ok && !EC_POINT_is_at_infinity(p256_group, s->sum) && x_is_r(s);
     if (!ok)
         ERR_clear_error();
     scratch_put(s);
@@ -362,7 +392,9 @@ void ekey_p256_release(void)
      * while verifying, and nothing verifies after the release */
     EC_GROUP_free(p256_group);
     BN_free(p256_order);
+    BN_free(p256_field);
     p256_group = NULL;
     p256_order = NULL;
+    p256_field = NULL;
     pthread_mutex_unlock(&p256_lock);
 }

@@ -208,65 +208,124 @@ static void test_sum_at_infinity(void **state)
     key_drop(&k);
 }
 
-/* A signature whose R has n <= x(R) < p: r = x(R) - n verifies, r = x(R) is out of range.
- * Such an R turns up once in 2^128 signatures, so the key is built around it: pick R0 with
- * x >= n, a digest and s, then Q = u2^-1 (R0 - u1 G). */
-static void test_x_above_order(void **state)
+/* A key and signature built around a chosen R: R0 = the first point with x >= x0, r =
+ * x(R0) + delta, a random digest and s, then Q = u2^-1 (R0 - u1 G), so that u1 G + u2 Q is
+ * R0. The cases below turn up once in 2^128 signatures; they cannot be met by chance. */
+typedef struct {
+    ekey_jwk_t *jwk;
+    ekey_p256_t *plain, *fixed;
+    unsigned char md[32], rs[64];
+    BIGNUM *x, *r;                      /* x(R0) and the signature's r */
+} around_t;
+
+static void build_around(around_t *a, apr_pool_t *p, const BIGNUM *x0, const BIGNUM *delta)
 {
-    apr_pool_t *p = EKEY_TEST_POOL(state);
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     EC_POINT *r0 = EC_POINT_new(g), *q = EC_POINT_new(g), *t = EC_POINT_new(g);
     BN_CTX *bn = BN_CTX_new();
-    BIGNUM *n = BN_bin2bn(order_be, 32, NULL), *x = BN_new(), *y = BN_new(), *r = BN_new();
+    BIGNUM *n = BN_bin2bn(order_be, 32, NULL), *qx = BN_new(), *qy = BN_new();
     BIGNUM *s = BN_new(), *w = BN_new(), *e = BN_new(), *u1 = BN_new(), *u2 = BN_new();
-    unsigned char md[32], rs[64], qx[32], qy[32];
-    ekey_p256_t *plain, *fixed;
-    ekey_jwk_t *jwk;
+    unsigned char bx[32], by[32];
     json_t *j;
 
-    assert_true(BN_copy(x, n) != NULL);
-    while (!EC_POINT_set_compressed_coordinates(g, r0, x, 0, bn))
-        assert_true(BN_add_word(x, 1));
+    a->x = BN_dup(x0);
+    a->r = BN_new();
+    assert_true(a->x != NULL && a->r != NULL);
+    while (!EC_POINT_set_compressed_coordinates(g, r0, a->x, 0, bn))
+        assert_true(BN_add_word(a->x, 1));
     ERR_clear_error();
-    assert_true(BN_sub(r, x, n));                               /* r = x(R0) - n */
-    assert_int_equal(RAND_bytes(md, sizeof(md)), 1);
+    assert_true(BN_add(a->r, a->x, delta));
+    assert_false(BN_is_negative(a->r) || BN_is_zero(a->r));
+    assert_int_equal(RAND_bytes(a->md, sizeof(a->md)), 1);
     assert_true(BN_rand_range(s, n) && !BN_is_zero(s));
     assert_true(BN_mod_inverse(w, s, n, bn) != NULL);
-    assert_true(BN_bin2bn(md, 32, e) != NULL);
-    assert_true(BN_mod_mul(u1, e, w, n, bn) && BN_mod_mul(u2, r, w, n, bn));
-    /* Q = u2^-1 (R0 - u1 G) */
+    assert_true(BN_bin2bn(a->md, 32, e) != NULL);
+    assert_true(BN_mod_mul(u1, e, w, n, bn) && BN_mod_mul(u2, a->r, w, n, bn));
     assert_true(EC_POINT_mul(g, t, u1, NULL, NULL, bn) && EC_POINT_invert(g, t, bn));
     assert_true(EC_POINT_add(g, t, r0, t, bn));
     assert_true(BN_mod_inverse(w, u2, n, bn) != NULL);
     assert_true(EC_POINT_mul(g, q, NULL, t, w, bn));
-    assert_true(EC_POINT_get_affine_coordinates(g, q, x, y, bn));
-    assert_int_equal(BN_bn2binpad(x, qx, 32), 32);
-    assert_int_equal(BN_bn2binpad(y, qy, 32), 32);
+    assert_true(EC_POINT_get_affine_coordinates(g, q, qx, qy, bn));
+    assert_int_equal(BN_bn2binpad(qx, bx, 32), 32);
+    assert_int_equal(BN_bn2binpad(qy, by, 32), 32);
     j = ekey_json_own(p, json_pack("{s:s,s:s,s:s,s:s}", "kty", "EC", "crv", "P-256", "x",
-                                   ekey_b64url_encode(p, qx, 32), "y",
-                                   ekey_b64url_encode(p, qy, 32)));
-    assert_int_equal(ekey_jwk_parse(&jwk, p, j, NULL), EKEY_OK);
-    plain = ekey_p256_new(qx, qy);
-    fixed = ekey_p256_fixed(plain);
-    assert_true(ekey_p256_is_fixed(fixed));
-    assert_int_equal(BN_bn2binpad(r, rs, 32), 32);
-    assert_int_equal(BN_bn2binpad(s, rs + 32, 32), 32);
-    assert_true(evp_verify(ekey_jwk_pkey(jwk), md, rs));
-    assert_int_equal(ekey_p256_verify(plain, md, rs), 1);
-    assert_int_equal(ekey_p256_verify(fixed, md, rs), 1);
-    /* r = x(R0) itself is >= n: out of range everywhere */
-    assert_true(BN_add(r, r, n));
-    assert_int_equal(BN_bn2binpad(r, rs, 32), 32);
-    assert_false(evp_verify(ekey_jwk_pkey(jwk), md, rs));
-    assert_int_equal(ekey_p256_verify(plain, md, rs), 0);
-    assert_int_equal(ekey_p256_verify(fixed, md, rs), 0);
-    ekey_p256_unref(plain);
-    ekey_p256_unref(fixed);
-    BN_free(n); BN_free(x); BN_free(y); BN_free(r); BN_free(s); BN_free(w); BN_free(e);
+                                   ekey_b64url_encode(p, bx, 32), "y",
+                                   ekey_b64url_encode(p, by, 32)));
+    assert_int_equal(ekey_jwk_parse(&a->jwk, p, j, NULL), EKEY_OK);
+    a->plain = ekey_p256_new(bx, by);
+    a->fixed = ekey_p256_fixed(a->plain);
+    assert_true(ekey_p256_is_fixed(a->fixed));
+    assert_int_equal(BN_bn2binpad(a->r, a->rs, 32), 32);
+    assert_int_equal(BN_bn2binpad(s, a->rs + 32, 32), 32);
+    BN_free(n); BN_free(qx); BN_free(qy); BN_free(s); BN_free(w); BN_free(e);
     BN_free(u1); BN_free(u2);
     EC_POINT_free(r0); EC_POINT_free(q); EC_POINT_free(t);
     EC_GROUP_free(g);
     BN_CTX_free(bn);
+}
+
+/* The answer of all three verifiers (EVP, variable-base, table) for a->rs; they agree. */
+static int around_verify(around_t *a)
+{
+    int want = evp_verify(ekey_jwk_pkey(a->jwk), a->md, a->rs);
+
+    assert_int_equal(ekey_p256_verify(a->plain, a->md, a->rs), want);
+    assert_int_equal(ekey_p256_verify(a->fixed, a->md, a->rs), want);
+    return want;
+}
+
+static void around_drop(around_t *a)
+{
+    ekey_p256_unref(a->plain);
+    ekey_p256_unref(a->fixed);
+    BN_free(a->x);
+    BN_free(a->r);
+}
+
+/* R with n <= x(R) < p: r = x(R) - n verifies; r = x(R) itself is >= n, out of range. */
+static void test_x_above_order(void **state)
+{
+    BIGNUM *n = BN_bin2bn(order_be, 32, NULL), *delta = BN_new();
+    around_t a;
+
+    assert_true(n != NULL && delta != NULL && BN_copy(delta, n) != NULL);
+    BN_set_negative(delta, 1);
+    build_around(&a, EKEY_TEST_POOL(state), n, delta);          /* r = x - n */
+    assert_true(around_verify(&a));
+    assert_true(BN_add(a.r, a.r, n) && BN_cmp(a.r, a.x) == 0);
+    assert_int_equal(BN_bn2binpad(a.r, a.rs, 32), 32);
+    assert_false(around_verify(&a));
+    around_drop(&a);
+    BN_free(delta);
+    BN_free(n);
+}
+
+/* R with a small x: r = x(R) + p - n is a valid scalar, and r + n wraps to x(R) mod p, but
+ * x(R) mod n is x(R), not r: refused (a comparison of x with (r + n) mod p would accept). */
+static void test_x_small_r_wraps(void **state)
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *n = BN_bin2bn(order_be, 32, NULL), *pr = BN_new(), *delta = BN_new();
+    BIGNUM *one = BN_new();
+    around_t a;
+
+    assert_true(g != NULL && n != NULL && pr != NULL && delta != NULL && one != NULL);
+    assert_true(EC_GROUP_get_curve(g, pr, NULL, NULL, NULL) && BN_sub(delta, pr, n));
+    assert_true(BN_set_word(one, 1));
+    build_around(&a, EKEY_TEST_POOL(state), one, delta);        /* r = x + p - n */
+    assert_true(BN_cmp(a.r, n) < 0);
+    assert_false(around_verify(&a));
+    around_drop(&a);
+    /* the construction is sound: built with r = x(R), the signature verifies */
+    BN_zero(delta);
+    build_around(&a, EKEY_TEST_POOL(state), one, delta);
+    assert_true(around_verify(&a));
+    around_drop(&a);
+    BN_free(one);
+    BN_free(delta);
+    BN_free(pr);
+    BN_free(n);
+    EC_GROUP_free(g);
 }
 
 /* ------------------------------------------------------------ tables */
@@ -539,6 +598,7 @@ int main(void)
         EKEY_TEST(test_digest_edges),
         EKEY_TEST(test_sum_at_infinity),
         EKEY_TEST(test_x_above_order),
+        EKEY_TEST(test_x_small_r_wraps),
         EKEY_TEST(test_tables_shared_and_bounded),
         EKEY_TEST(test_disabled_falls_back_to_evp),
         EKEY_TEST(test_new_rejects_points_off_the_curve),
