@@ -2,6 +2,8 @@
 #include "ekey_test.h"
 
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <apr_hash.h>
 
@@ -115,6 +117,89 @@ static void test_random(void **state)
     assert_int_equal(ekey_random_id(NULL, p, NULL), EKEY_E_INVALID_ARG);
 }
 
+/* Ids come from a per-thread buffer (crypto.c): threads never share one, and a forked
+ * child refills before its first id instead of handing out its parent's next ones. */
+#define ID_THREADS 4
+#define IDS_EACH 200
+
+typedef struct {
+    char ids[IDS_EACH][23];
+    int failed;
+} id_work_t;
+
+static void *make_ids(void *arg)
+{
+    id_work_t *w = arg;
+    apr_pool_t *p;
+    const char *id;
+    int i;
+
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return (w->failed = 1, NULL);
+    for (i = 0; i < IDS_EACH; i++) {
+        if (ekey_random_id(&id, p, NULL) != EKEY_OK || strlen(id) != 22)
+            w->failed = 1;
+        else
+            memcpy(w->ids[i], id, 23);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void test_random_id_threads_and_fork(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    apr_hash_t *seen = apr_hash_make(p);
+    static id_work_t w[ID_THREADS];
+    pthread_t th[ID_THREADS];
+    const char *id;
+    char child_ids[3][23], parent_ids[3][23];
+    int fds[2], i, j, status;
+    pid_t pid;
+
+    for (i = 0; i < ID_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, make_ids, &w[i]), 0);
+    for (i = 0; i < ID_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_false(w[i].failed);
+        for (j = 0; j < IDS_EACH; j++) {
+            assert_null(apr_hash_get(seen, w[i].ids[j], APR_HASH_KEY_STRING));
+            apr_hash_set(seen, w[i].ids[j], APR_HASH_KEY_STRING, w[i].ids[j]);
+        }
+    }
+    /* the parent's buffer is part used: the child must not take the same next ids */
+    assert_int_equal(ekey_random_id(&id, p, NULL), EKEY_OK);
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        apr_pool_t *cp;
+
+        close(fds[0]);
+        if (apr_pool_create(&cp, NULL) != APR_SUCCESS)
+            _exit(2);
+        for (i = 0; i < 3; i++) {
+            if (ekey_random_id(&id, cp, NULL) != EKEY_OK
+                || write(fds[1], id, 23) != 23)
+                _exit(3);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(read(fds[0], child_ids[i], 23), 23);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(ekey_random_id(&id, p, NULL), EKEY_OK);
+        memcpy(parent_ids[i], id, 23);
+    }
+    for (i = 0; i < 3; i++)
+        for (j = 0; j < 3; j++)
+            assert_string_not_equal(child_ids[i], parent_ids[j]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +207,7 @@ int main(void)
         EKEY_TEST(test_sha256_threads),
         EKEY_TEST(test_ct_streq),
         EKEY_TEST(test_random),
+        EKEY_TEST(test_random_id_threads_and_fork),
     };
     return ekey_test_main(tests);
 }
