@@ -249,7 +249,7 @@ static apr_size_t utf8_len(const unsigned char *s)
 char *ekey_json_quote(apr_pool_t *p, const char *in)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s = (const unsigned char *)in;
+    const unsigned char *s = (const unsigned char *)in, *run;
     apr_size_t n, o = 0, len;
     char *out;
 
@@ -259,9 +259,16 @@ char *ekey_json_quote(apr_pool_t *p, const char *in)
     out = apr_palloc(p, len * 6 + 3);   /* worst case: every byte as \u00XX */
     out[o++] = '"';
     while (*s) {
+        /* a run of plain ASCII goes in one copy: a whole token or thumbprint usually */
+        for (run = s; *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\'; s++)
+            ;
+        memcpy(out + o, run, (apr_size_t)(s - run));
+        o += (apr_size_t)(s - run);
+        if (*s == '\0')
+            break;
         if ((n = utf8_len(s)) == 0)
             return NULL;
-        if (n > 1 || (*s >= 0x20 && *s != '"' && *s != '\\')) {
+        if (n > 1) {
             memcpy(out + o, s, n);
             o += n;
             s += n;
