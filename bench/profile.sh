@@ -47,7 +47,14 @@ export T_STORE=
 case_conf pb "$port" "$HERE/conf/b-ekey.conf.in"
 gen "$WORK/req/pb.txt" 2000 ekey-dpop -k "$WORK/keys/issuer.pem" \
     -u "http://127.0.0.1:$port/api/item" -K "$KEYS" -l 1
-taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
+# httpd -X drops to www-data when started as root, and callgrind writes its file again
+# at exit: the file must be www-data's from the start
+CGDIR="$WORK/run/callgrind"
+mkdir -p "$CGDIR"
+rm -f "$CGDIR/callgrind.out"
+: >"$CGDIR/callgrind.out"
+if [ "$(id -u)" -eq 0 ]; then chown www-data "$CGDIR" "$CGDIR/callgrind.out"; fi
+taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$CGDIR/callgrind.out" \
     /usr/sbin/apache2 -X -d "$WORK" -f "$WORK/conf/pb.conf" >"$WORK/logs/callgrind.log" 2>&1 &
 HPID=$!
 STARTED+=("$HPID")
@@ -57,5 +64,5 @@ for _ in $(seq 1 300); do
 done
 measure pb "http://127.0.0.1:$port" ekey-dpop "$WORK/req/pb.txt" /api/item 4
 stop_httpd
-callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null | head -80 >"$POUT"
+callgrind_annotate --inclusive=yes "$CGDIR/callgrind.out" 2>/dev/null | head -80 >"$POUT"
 echo "bench: written to $POUT" >&2
