@@ -183,10 +183,12 @@ const char *ekey_alg_name(ekey_alg_t alg);
 typedef struct ekey_jwk_t ekey_jwk_t;
 
 /* Imports a public JWK object: EC P-256 (ES256), EC P-384 (ES384), OKP Ed25519 (EdDSA).
- * Rejects private members (d, p, q, dp, dq, qi, k), wrong coordinate lengths, points not on
- * the curve (EVP_PKEY_public_check_quick: complete for P-256/P-384, whose cofactor is 1),
- * unknown kty/crv. Status EKEY_E_JWK. A key imported before in this process comes from a
- * bounded cache keyed by its exact public bytes (the members are still checked each time). */
+ * Rejects private members (d, p, q, dp, dq, qi, k), wrong coordinate lengths, coordinates
+ * not below the field prime, points not on the curve (complete for P-256/P-384, whose
+ * cofactor is 1), unknown kty/crv. Status EKEY_E_JWK. A key imported before in this process
+ * comes from a bounded cache keyed by its exact public bytes (the members are still checked
+ * each time). A P-256 key is checked and verified by p256.c and gets its EVP_PKEY only when
+ * ekey_jwk_pkey asks for it. */
 ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk,
                              ekey_error_t *err) EKEY_WUR;
 /* Wraps an EVP_PKEY (the jwk takes its own reference). */
@@ -214,6 +216,8 @@ ekey_status_t ekey_jwk_thumbprint_json(const char **out, apr_pool_t *p, json_t *
 json_t *ekey_jwk_to_json(const ekey_jwk_t *key, apr_pool_t *p, int with_meta);
 ekey_alg_t ekey_jwk_alg(const ekey_jwk_t *key);
 int ekey_jwk_has_private(const ekey_jwk_t *key);
+/* The key's EVP_PKEY (owned by the key's pool). For a P-256 key from ekey_jwk_parse it is
+ * built on the first call (thread-safe: every caller gets the same one); NULL if that fails. */
 EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key);
 /* Prepares a trusted key that verifies many signatures (an issuer's): an ES256 key gets a
  * table of its multiples (about 150 KB, shared by every copy of the key in the process,

@@ -29,12 +29,13 @@
 
 /* Imported public keys by their exact public bytes: curve id (an ekey_alg_t), then the
  * decoded coordinates (x || y for EC, the raw key for Ed25519), compared in full.
- * get: on a hit 1, a new reference in *pkey, a copy of the entry's prepared verification
- * context in *vctx (NULL when it has none), a new reference to its P-256 verifier in *p256
- * (or NULL; the caller releases all three) and the RFC 7638
- * thumbprint copied to thumb (44 bytes with the NUL); 0 otherwise. put: stores a key that
- * passed import with its prepared context and P-256 verifier (either may be NULL); the
- * cache takes its own references and copy. A full set drops its least recently used entry. */
+ * get: on a hit 1, a new reference in *pkey (NULL for a P-256 key kept only as its p256.c
+ * verifier), a copy of the entry's prepared verification context in *vctx (NULL when it has
+ * none), a new reference to its P-256 verifier in *p256 (or NULL; the caller releases all
+ * three) and the RFC 7638 thumbprint copied to thumb (44 bytes with the NUL); 0 otherwise.
+ * put: stores a key that passed import with its prepared context and P-256 verifier (pkey
+ * or p256 may be NULL, not both; vctx may be); the cache takes its own references and copy.
+ * A full set drops its least recently used entry. */
 typedef struct ekey_p256_t ekey_p256_t;
 EKEY_INTERNAL int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, ekey_p256_t **p256,
                                     char *thumb, unsigned curve, const unsigned char *pub,
@@ -78,6 +79,8 @@ EKEY_INTERNAL ekey_p256_t *ekey_p256_fixed(const ekey_p256_t *k);
 EKEY_INTERNAL ekey_p256_t *ekey_p256_ref(ekey_p256_t *k);
 EKEY_INTERNAL void ekey_p256_unref(ekey_p256_t *k);
 EKEY_INTERNAL int ekey_p256_is_fixed(const ekey_p256_t *k);
+/* The key's coordinates, x || y (64 bytes, big-endian). */
+EKEY_INTERNAL const unsigned char *ekey_p256_xy(const ekey_p256_t *k);
 EKEY_INTERNAL int ekey_p256_verify(const ekey_p256_t *k, const unsigned char *md,
                                    const unsigned char *rs);
 /* Tests: 0 makes keys made from now on verify through EVP; 1 allows the fast path again. */

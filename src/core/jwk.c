@@ -6,6 +6,11 @@
  * or the same key from the per-process key cache, keycache.c) or an EVP_PKEY we already
  * hold (PEM file, fresh key pair), described by inspect(). Both end in make_jwk(), which
  * keeps the public members and the thumbprint.
+ *
+ * A P-256 JWK that p256.c accepts (on the curve, coordinates below p: what EVP's import
+ * checks) gets no EVP_PKEY at import: p256.c verifies its signatures, and building one costs
+ * more than a verification (EVP_PKEY_fromdata makes a new P-256 group each time). A client
+ * with a new key per token pays that on every request. ekey_jwk_pkey makes it on demand.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +49,7 @@ static const curve_t curves[] = {
 };
 
 struct ekey_jwk_t {
-    EVP_PKEY *pkey;
+    EVP_PKEY *pkey;             /* NULL until asked for when the key came as p256 only */
     EVP_PKEY_CTX *vctx;         /* prepared ECDSA verification context (public keys) */
     EVP_PKEY_CTX *sctx;         /* prepared ECDSA signing context (signing keys) */
     ekey_p256_t *p256;          /* P-256 public keys: verification without EVP (p256.c) */
@@ -391,6 +396,30 @@ static ekey_status_t decode_coord(unsigned char *buf, json_t *jwk, const char *n
     return EKEY_OK;
 }
 
+static apr_status_t lazy_pkey_cleanup(void *data)
+{
+    ekey_jwk_t *k = data;
+
+    EVP_PKEY_free(__atomic_exchange_n(&k->pkey, NULL, __ATOMIC_ACQ_REL));
+    return APR_SUCCESS;
+}
+
+/* A P-256 key that p256.c took (it checked the point): kept and cached without an
+ * EVP_PKEY. The cleanup frees the one ekey_jwk_pkey may make later. */
+static ekey_status_t adopt_p256(ekey_jwk_t **out, apr_pool_t *p, ekey_p256_t *v256,
+                                const facts_t *f, const unsigned char *pub, apr_size_t n,
+                                ekey_error_t *err)
+{
+    if ((*out = make_jwk(p, NULL, f, NULL)) == NULL) {
+        ekey_p256_unref(v256);
+        return ekey_error_set(err, EKEY_E_CRYPTO, "jwk.parse", "thumbprint failed");
+    }
+    own_p256(p, *out, v256);
+    apr_pool_cleanup_register(p, *out, lazy_pkey_cleanup, apr_pool_cleanup_null);
+    ekey_keycache_put(f->curve->alg, pub, n, NULL, NULL, v256, (*out)->thumbprint);
+    return EKEY_OK;
+}
+
 ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_error_t *err)
 {
     unsigned char pub[EKEY_CACHE_MAX_PUB];
@@ -417,11 +446,16 @@ ekey_status_t ekey_jwk_parse(ekey_jwk_t **out, apr_pool_t *p, json_t *jwk, ekey_
      * with its thumbprint; everything above was still checked for this JWK object. */
     n = cache_bytes(pub, &f);
     if (ekey_keycache_get(&pkey, &vctx, &v256, thumb, f.curve->alg, pub, n)) {
-        *out = make_jwk(p, own_pkey(p, pkey), &f, thumb);
+        *out = make_jwk(p, pkey != NULL ? own_pkey(p, pkey) : NULL, &f, thumb);
         own_vctx(p, *out, vctx);
         own_p256(p, *out, v256);
+        if (pkey == NULL)
+            apr_pool_cleanup_register(p, *out, lazy_pkey_cleanup, apr_pool_cleanup_null);
         return EKEY_OK;
     }
+    if (f.curve->alg == EKEY_ALG_ES256 && (v256 = ekey_p256_new(f.x, f.y)) != NULL)
+        return adopt_p256(out, p, v256, &f, pub, n, err);
+    /* else (not on the curve, or p256.c off): EVP's import decides */
     if ((st = import_public(&pkey, &f, EKEY_E_JWK, err)) != EKEY_OK)
         return st;
     *out = make_jwk(p, own_pkey(p, pkey), &f, NULL);
@@ -616,7 +650,29 @@ int ekey_jwk_has_private(const ekey_jwk_t *key)
 
 EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key)
 {
-    return key != NULL ? key->pkey : NULL;
+    ekey_jwk_t *k = (ekey_jwk_t *)key;  /* only the EVP_PKEY made on demand is set */
+    EVP_PKEY *pkey, *none = NULL;
+    facts_t f;
+
+    if (k == NULL)
+        return NULL;
+    if ((pkey = __atomic_load_n(&k->pkey, __ATOMIC_ACQUIRE)) != NULL || k->p256 == NULL)
+        return pkey;
+    /* a P-256 key imported as p256 only (it may be shared: configured keys are) */
+    memset(&f, 0, sizeof(f));
+    f.curve = k->curve;
+    memcpy(f.x, ekey_p256_xy(k->p256), 32);
+    memcpy(f.y, ekey_p256_xy(k->p256) + 32, 32);
+    if (import_public(&pkey, &f, EKEY_E_JWK, NULL) != EKEY_OK) {
+        ERR_clear_error();
+        return NULL;
+    }
+    if (!__atomic_compare_exchange_n(&k->pkey, &none, pkey, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        EVP_PKEY_free(pkey);            /* another thread was first: its key */
+        return none;
+    }
+    return pkey;
 }
 
 EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key)

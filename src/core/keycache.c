@@ -8,7 +8,8 @@
  * bytes are exactly equal JWK members, and a different key can never hit. The set index
  * comes from a hash under a random per-process seed; aiming many keys at one set only
  * evicts entries (more misses), never changes what a hit returns. One mutex: a lookup is a
- * few memcmp and an EVP_PKEY_up_ref; evicted keys are freed outside it.
+ * few memcmp and an EVP_PKEY_up_ref; evicted keys are freed outside it. A P-256 key that
+ * p256.c verifies is kept without an EVP_PKEY (none was built: jwk.c makes one on demand).
  */
 #include <pthread.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 #define KC_WAYS 4u
 
 typedef struct {
-    EVP_PKEY *pkey;                     /* NULL: empty slot */
+    EVP_PKEY *pkey;                     /* NULL for a P-256 key kept as p256 only */
     EVP_PKEY_CTX *vctx;                 /* prepared verification context or NULL */
     ekey_p256_t *p256;                  /* P-256 verifier (a reference) or NULL */
     unsigned curve;
@@ -87,10 +88,16 @@ static int kc_usable(unsigned curve, const unsigned char *pub, apr_size_t publen
            && curve != 0;
 }
 
+/* A slot holds a key when it has either form of it; slots fill in order, never empty. */
+static int taken(const kc_entry_t *e)
+{
+    return e->pkey != NULL || e->p256 != NULL;
+}
+
 static int same(const kc_entry_t *e, unsigned curve, const unsigned char *pub,
                 apr_size_t publen)
 {
-    return e->pkey != NULL && e->curve == curve && e->publen == publen
+    return taken(e) && e->curve == curve && e->publen == publen
            && memcmp(e->pub, pub, publen) == 0;
 }
 
@@ -109,7 +116,8 @@ int ekey_keycache_get(EVP_PKEY **pkey, EVP_PKEY_CTX **vctx, ekey_p256_t **p256, 
     set = kc_set(curve, pub, publen);
     pthread_mutex_lock(&kc_lock);
     for (w = 0; w < KC_WAYS; w++) {
-        if (same(&set[w], curve, pub, publen) && EVP_PKEY_up_ref(set[w].pkey) == 1) {
+        if (same(&set[w], curve, pub, publen)
+            && (set[w].pkey == NULL || EVP_PKEY_up_ref(set[w].pkey) == 1)) {
             *pkey = set[w].pkey;
             /* copied under the lock: eviction frees the entry's context */
             if (set[w].vctx != NULL)
@@ -135,12 +143,12 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
     kc_entry_t *set, *victim;
     unsigned w;
 
-    if (pkey == NULL || thumb == NULL || strlen(thumb) != EKEY_JKT_LEN
+    if ((pkey == NULL && p256 == NULL) || thumb == NULL || strlen(thumb) != EKEY_JKT_LEN
         || !kc_usable(curve, pub, publen))
         return;
     if (vctx != NULL && (ctx = EVP_PKEY_CTX_dup(vctx)) == NULL)
         return;
-    if (EVP_PKEY_up_ref(pkey) != 1) {
+    if (pkey != NULL && EVP_PKEY_up_ref(pkey) != 1) {
         EVP_PKEY_CTX_free(ctx);
         return;
     }
@@ -153,7 +161,7 @@ void ekey_keycache_put(unsigned curve, const unsigned char *pub, apr_size_t publ
             victim = NULL;
             break;
         }
-        if (set[w].pkey == NULL) {      /* slots fill in order and never empty again */
+        if (!taken(&set[w])) {          /* slots fill in order and never empty again */
             victim = &set[w];
             break;
         }

@@ -181,6 +181,13 @@ static void scratch_put(scratch_t *s)
 
 /* ------------------------------------------------------------ keys */
 
+/* P-256's field prime p, big-endian */
+static const unsigned char field_be[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff
+};
+
 ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y)
 {
     ekey_p256_t *k;
@@ -188,7 +195,10 @@ ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y)
     BN_CTX *bn;
     int ok;
 
-    if (x == NULL || y == NULL || !ready() || (k = OPENSSL_zalloc(sizeof(*k))) == NULL)
+    /* canonical coordinates only: OpenSSL would reduce x or y >= p modulo p, while the
+     * point encoding EVP imports refuses them, and so must we (one key, one encoding) */
+    if (x == NULL || y == NULL || memcmp(x, field_be, 32) >= 0 || memcmp(y, field_be, 32) >= 0
+        || !ready() || (k = OPENSSL_zalloc(sizeof(*k))) == NULL)
         return NULL;
     memcpy(k->xy, x, 32);
     memcpy(k->xy + 32, y, 32);
@@ -227,6 +237,11 @@ void ekey_p256_unref(ekey_p256_t *k)
     EC_POINT_free(k->pub);
     EC_GROUP_free(k->fixed);
     OPENSSL_free(k);
+}
+
+const unsigned char *ekey_p256_xy(const ekey_p256_t *k)
+{
+    return k != NULL ? k->xy : NULL;
 }
 
 int ekey_p256_is_fixed(const ekey_p256_t *k)
