@@ -91,6 +91,10 @@ EKEY_INTERNAL void ekey_p256_release(void);
  * each, variable time (for public values: a signature's s). 1 done, 0 not (a = 0 or a
  * multiple of n). p256_inv.c. */
 EKEY_INTERNAL int ekey_p256_inv_n(uint64_t *out, const uint64_t *a);
+/* A key from a PEM file (jwk_pem.c): the public key, or else the private key, when
+ * want_private is 0; only a private key when it is 1. Never asks for a passphrase. NULL if
+ * the file has none; the caller owns the result. */
+EKEY_INTERNAL EVP_PKEY *ekey_pem_read(const char *path, int want_private);
 /* The key's P-256 verifier, or NULL (other curves, or none could be made). */
 EKEY_INTERNAL const ekey_p256_t *ekey_jwk_p256(const ekey_jwk_t *key);
 

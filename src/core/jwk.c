@@ -1,5 +1,6 @@
 /*
- * jwk.c - public JWK import (EC P-256/P-384, OKP Ed25519), PEM keys, RFC 7638 thumbprints.
+ * jwk.c - the key object: public JWK import (EC P-256/P-384, OKP Ed25519), keys from PEM
+ * files (read in jwk_pem.c) and fresh key pairs, RFC 7638 thumbprints.
  *
  * Every key comes in through one of two gates: ekey_jwk_parse (untrusted JSON: strict
  * base64url, exact coordinate lengths, EVP_PKEY_fromdata then EVP_PKEY_public_check_quick,
@@ -12,22 +13,17 @@
  * more than a verification (EVP_PKEY_fromdata makes a new P-256 group each time). A client
  * with a new key per token pays that on every request. ekey_jwk_pkey makes it on demand.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <apr_strings.h>
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
 #include <openssl/params.h>
-#include <openssl/pem.h>
 
 #include "ekey.h"
 #include "ekey_cache.h"
@@ -494,30 +490,6 @@ ekey_status_t ekey_jwk_from_pkey(ekey_jwk_t **out, apr_pool_t *p, EVP_PKEY *pkey
     return adopt(out, p, pkey, EKEY_E_JWK, err);
 }
 
-/* Never prompt on a terminal for a passphrase: an encrypted key is simply unusable here. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf; (void)size; (void)rwflag; (void)u;
-    return -1;
-}
-
-static EVP_PKEY *read_pem(const char *path, int want_private)
-{
-    BIO *bio = BIO_new_file(path, "r");
-    EVP_PKEY *pkey = NULL;
-
-    if (bio == NULL)
-        return NULL;
-    if (!want_private)
-        pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
-    if (pkey == NULL && (want_private || BIO_reset(bio) == 0)) {
-        ERR_clear_error();
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    }
-    BIO_free(bio);
-    return pkey;
-}
-
 ekey_status_t ekey_jwk_load_pem(ekey_jwk_t **out, apr_pool_t *p, const char *path,
                                 int want_private, ekey_error_t *err)
 {
@@ -528,7 +500,7 @@ ekey_status_t ekey_jwk_load_pem(ekey_jwk_t **out, apr_pool_t *p, const char *pat
     if (out == NULL || p == NULL || path == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.load", "missing argument");
     *out = NULL;
-    if ((pkey = read_pem(path, want_private)) == NULL)
+    if ((pkey = ekey_pem_read(path, want_private)) == NULL)
         return fail_ssl(err, EKEY_E_KEY_FILE, "jwk.load",
                         want_private ? "no usable private key in file"
                                      : "no usable public or private key in file");
@@ -579,39 +551,6 @@ ekey_status_t ekey_jwk_generate(ekey_jwk_t **out, apr_pool_t *p, ekey_alg_t alg,
     return adopt(out, p, pkey, EKEY_E_CRYPTO, err);
 }
 
-ekey_status_t ekey_jwk_save_pem(const ekey_jwk_t *key, apr_pool_t *p, const char *path,
-                                ekey_error_t *err)
-{
-    BIO *bio;
-    int fd, ok;
-
-    if (key == NULL || path == NULL)
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.save", "missing argument");
-    if (!key->has_private)
-        return ekey_error_set(err, EKEY_E_INVALID_ARG, "jwk.save", "not a private key");
-    /* 0600 from birth and never through an existing file or symlink: a key is never
-     * readable by others, not even for the moment between create and chmod. */
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
-    if (fd < 0)
-        return ekey_error_set(err, EKEY_E_KEY_FILE, "jwk.save", "cannot create %.100s: %s",
-                              path, strerror(errno));
-    if (fchmod(fd, S_IRUSR | S_IWUSR) != 0 || (bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL) {
-        close(fd);
-        unlink(path);
-        return ekey_error_set(err, EKEY_E_KEY_FILE, "jwk.save", "cannot write %.100s", path);
-    }
-    ok = PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) == 1
-         && BIO_flush(bio) == 1;
-    BIO_free(bio);
-    ok = fsync(fd) == 0 && ok;
-    ok = close(fd) == 0 && ok;
-    if (!ok) {
-        unlink(path);
-        return fail_ssl(err, EKEY_E_KEY_FILE, "jwk.save", "writing the key failed");
-    }
-    return EKEY_OK;
-}
-
 const char *ekey_jwk_thumbprint(const ekey_jwk_t *key)
 {
     return key != NULL ? key->thumbprint : NULL;
@@ -652,6 +591,7 @@ EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key)
 {
     ekey_jwk_t *k = (ekey_jwk_t *)key;  /* only the EVP_PKEY made on demand is set */
     EVP_PKEY *pkey, *none = NULL;
+    const unsigned char *xy;
     facts_t f;
 
     if (k == NULL)
@@ -659,10 +599,11 @@ EVP_PKEY *ekey_jwk_pkey(const ekey_jwk_t *key)
     if ((pkey = __atomic_load_n(&k->pkey, __ATOMIC_ACQUIRE)) != NULL || k->p256 == NULL)
         return pkey;
     /* a P-256 key imported as p256 only (it may be shared: configured keys are) */
+    xy = ekey_p256_xy(k->p256);
     memset(&f, 0, sizeof(f));
     f.curve = k->curve;
-    memcpy(f.x, ekey_p256_xy(k->p256), 32);
-    memcpy(f.y, ekey_p256_xy(k->p256) + 32, 32);
+    memcpy(f.x, xy, 32);
+    memcpy(f.y, xy + 32, 32);
     if (import_public(&pkey, &f, EKEY_E_JWK, NULL) != EKEY_OK) {
         ERR_clear_error();
         return NULL;

@@ -181,13 +181,6 @@ static void scratch_put(scratch_t *s)
 
 /* ------------------------------------------------------------ keys */
 
-/* P-256's field prime p, big-endian */
-static const unsigned char field_be[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff
-};
-
 ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y)
 {
     ekey_p256_t *k;
@@ -195,10 +188,7 @@ ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y)
     BN_CTX *bn;
     int ok;
 
-    /* canonical coordinates only: OpenSSL would reduce x or y >= p modulo p, while the
-     * point encoding EVP imports refuses them, and so must we (one key, one encoding) */
-    if (x == NULL || y == NULL || memcmp(x, field_be, 32) >= 0 || memcmp(y, field_be, 32) >= 0
-        || !ready() || (k = OPENSSL_zalloc(sizeof(*k))) == NULL)
+    if (x == NULL || y == NULL || !ready() || (k = OPENSSL_zalloc(sizeof(*k))) == NULL)
         return NULL;
     memcpy(k->xy, x, 32);
     memcpy(k->xy + 32, y, 32);
@@ -206,9 +196,12 @@ ekey_p256_t *ekey_p256_new(const unsigned char *x, const unsigned char *y)
     bx = BN_bin2bn(x, 32, NULL);
     by = BN_bin2bn(y, 32, NULL);
     bn = BN_CTX_new();
-    /* set_affine_coordinates checks that the point is on the curve; P-256's cofactor is
-     * 1, so that makes it a point of the prime-order group. */
+    /* Canonical coordinates only: set_affine_coordinates would reduce x or y >= p modulo
+     * p, while the point encoding EVP imports refuses them, and so must we (one key, one
+     * encoding). It checks that the point is on the curve; P-256's cofactor is 1, so that
+     * makes it a point of the prime-order group. */
     ok = bx != NULL && by != NULL && bn != NULL
+         && BN_cmp(bx, p256_field) < 0 && BN_cmp(by, p256_field) < 0
          && (k->pub = EC_POINT_new(p256_group)) != NULL
          && EC_POINT_set_affine_coordinates(p256_group, k->pub, bx, by, bn) == 1
          && !EC_POINT_is_at_infinity(p256_group, k->pub);

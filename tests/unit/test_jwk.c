@@ -1,7 +1,10 @@
-/* test_jwk.c - JWK import, RFC 7638 thumbprints, PEM load/save, key generation. */
+/* test_jwk.c - JWK import, RFC 7638 thumbprints, PEM load/save, key generation, the
+ * EVP_PKEY a P-256 key gets only on demand. */
 #include "ekey_test.h"
+#include "ecdsa_oracle.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -374,6 +377,76 @@ static void test_save_pem(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* A P-256 JWK is imported without an EVP_PKEY (p256.c verifies it); ekey_jwk_pkey makes
+ * one on demand, once, and it verifies what the private key signed and nothing else. The
+ * same for the key cache's copy. */
+static void test_pkey_on_demand(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    ekey_jwk_t *priv, *k1, *k2;
+    unsigned char md[32], rs[64];
+    json_t *j;
+    EVP_PKEY *pk;
+    int i;
+
+    assert_int_equal(ekey_jwk_generate(&priv, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+    j = ekey_jwk_to_json(priv, p, 0);
+    assert_int_equal(ekey_jwk_parse(&k1, p, j, NULL), EKEY_OK);
+    for (i = 0; i < 32; i++)
+        md[i] = (unsigned char)(i * 7 + 1);
+    assert_true(ecdsa_oracle_sign(rs, ekey_jwk_pkey(priv), md));
+    assert_non_null(pk = ekey_jwk_pkey(k1));
+    assert_ptr_equal(ekey_jwk_pkey(k1), pk);
+    assert_int_equal(ecdsa_oracle_verify(pk, md, rs), 1);
+    rs[5] ^= 1;
+    assert_int_equal(ecdsa_oracle_verify(pk, md, rs), 0);
+    rs[5] ^= 1;
+    assert_int_equal(ekey_jwk_parse(&k2, p, j, NULL), EKEY_OK);       /* the cache's copy */
+    assert_string_equal(ekey_jwk_thumbprint(k2), ekey_jwk_thumbprint(k1));
+    assert_non_null(ekey_jwk_pkey(k2));
+    assert_int_equal(ecdsa_oracle_verify(ekey_jwk_pkey(k2), md, rs), 1);
+}
+
+typedef struct {
+    ekey_jwk_t *key;
+    EVP_PKEY *got;
+} pkey_race_t;
+
+static void *ask_pkey(void *arg)
+{
+    pkey_race_t *r = arg;
+
+    r->got = ekey_jwk_pkey(r->key);
+    return NULL;
+}
+
+/* Threads asking a shared key (a configured one) for its EVP_PKEY at once all get the one
+ * that was kept; the others' copies are freed (LeakSanitizer in the ASan run). */
+static void test_pkey_on_demand_race(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    pthread_t th[8];
+    pkey_race_t r[8];
+    ekey_jwk_t *priv, *pub;
+    int i, round;
+
+    for (round = 0; round < 20; round++) {
+        assert_int_equal(ekey_jwk_generate(&priv, p, EKEY_ALG_ES256, NULL), EKEY_OK);
+        assert_int_equal(ekey_jwk_parse(&pub, p, ekey_jwk_to_json(priv, p, 0), NULL), EKEY_OK);
+        for (i = 0; i < 8; i++) {
+            r[i].key = pub;
+            r[i].got = NULL;
+            assert_int_equal(pthread_create(&th[i], NULL, ask_pkey, &r[i]), 0);
+        }
+        for (i = 0; i < 8; i++) {
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+            assert_non_null(r[i].got);
+            assert_ptr_equal(r[i].got, r[0].got);
+        }
+        assert_ptr_equal(ekey_jwk_pkey(pub), r[0].got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +458,8 @@ int main(void)
         EKEY_TEST(test_from_pkey),
         EKEY_TEST(test_load_pem),
         EKEY_TEST(test_save_pem),
+        EKEY_TEST(test_pkey_on_demand),
+        EKEY_TEST(test_pkey_on_demand_race),
     };
     return ekey_test_main(tests);
 }
