@@ -50,6 +50,11 @@ EKEY_INTERNAL void ekey_keycache_release(void);
 EKEY_INTERNAL apr_uint64_t ekey_cache_hash(apr_uint64_t seed, const unsigned char *b,
                                            apr_size_t n);
 
+/* A JSON object in the simple subset json_fast.c reads (ASCII strings, small integers, no
+ * duplicate member), as a new jansson object; NULL for anything else, valid or not: then
+ * jansson must decide. */
+EKEY_INTERNAL json_t *ekey_json_fast(const char *buf, apr_size_t len);
+
 /* Parsed JWS protected headers by their exact base64url text (hdrcache.c). get: a new
  * reference to the object a parse of that text returned, or NULL. put: stores a header that
  * parsed (the cache takes its own reference); the object must never be modified after. */

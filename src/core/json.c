@@ -105,7 +105,10 @@ ekey_status_t ekey_json_parse(json_t **out, apr_pool_t *p, const char *buf, apr_
                               len, max_len);
     if ((why = prescan(buf, len)) != NULL)
         return ekey_error_set(err, EKEY_E_JSON, "json.parse", "%s", why);
-    j = json_loadb(buf != NULL ? buf : "", len, JSON_REJECT_DUPLICATES, &je);
+    /* the common documents without jansson's byte-by-byte lexer; the rest, and every
+     * refusal, jansson's (json_fast.c) */
+    if ((j = ekey_json_fast(buf, len)) == NULL)
+        j = json_loadb(buf != NULL ? buf : "", len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL)
         return ekey_error_set(err, EKEY_E_JSON, "json.parse", "%s at byte %d",
                               jerr_class(&je), je.position);

@@ -6,10 +6,12 @@
  * EKEY_E_JSON or EKEY_E_TOO_LARGE with no output; a limit one byte under the input's length
  * is always EKEY_E_TOO_LARGE. Each getter succeeds exactly on its JSON type, returns the
  * member's own value, reports absent members as the caller's status only when required.
+ * The quick reader (json_fast.c) accepts only what jansson accepts, with an equal value.
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "ekey_cache.h"
 
 #define MAX_MEMBERS 64
 
@@ -117,6 +119,19 @@ static void check_accepted(apr_pool_t *p, json_t *j, const uint8_t *data, size_t
     check_getters(j, 0);
 }
 
+/* What json.c reads without jansson, jansson reads to the same value. */
+static void check_fast(const uint8_t *data, size_t size)
+{
+    json_t *fast = ekey_json_fast((const char *)data, size), *slow;
+
+    if (fast == NULL)
+        return;
+    slow = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    FUZZ_ASSERT(slow != NULL && json_equal(fast, slow));
+    json_decref(slow);
+    json_decref(fast);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
@@ -125,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ekey_status_t st;
 
     fuzz_init();
+    check_fast(data, size);
     p = fuzz_pool();
     fuzz_err_reset(&err);
     st = ekey_json_parse(&j, p, (const char *)data, size, 0, &err);

@@ -1,8 +1,9 @@
 /*
  * test_fastpath.c - the request and minting paths' fast paths are the slow paths' results:
  * jws.c's hand-made ECDSA DER (every r/s shape), the prepared signing and verification
- * contexts of PEM-loaded keys, and minting without jansson (json.c's ekey_json_quote and
- * token.c's claims, byte for byte what jansson writes).
+ * contexts of PEM-loaded keys, minting without jansson (json.c's ekey_json_quote and
+ * token.c's claims, byte for byte what jansson writes), and reading without it
+ * (json_fast.c: what it accepts, jansson accepts with an equal value; the rest is jansson's).
  */
 #include "cache_fixture.h"
 
@@ -189,6 +190,172 @@ static void test_mint_json_is_jansson(void **state)
     assert_null(tok);
 }
 
+/* ------------------------------------------------ reading without jansson */
+
+/* jansson's own reading, as json.c asked it before json_fast.c */
+static json_t *jansson_reads(const char *doc, apr_size_t len)
+{
+    return json_loadb(doc, len, JSON_REJECT_DUPLICATES, NULL);
+}
+
+/* The quick reader accepts doc, and its value is jansson's. */
+static void assert_fast_is_jansson(const char *doc, apr_size_t len)
+{
+    json_t *fast = ekey_json_fast(doc, len), *slow = jansson_reads(doc, len);
+
+    if (fast == NULL || slow == NULL || !json_equal(fast, slow))
+        fail_msg("quick reader %s, jansson %s: %.*s", fast ? "accepts" : "declines",
+                 slow ? "accepts" : "refuses", (int)len, doc);
+    json_decref(fast);
+    json_decref(slow);
+}
+
+static char *b64_payload(apr_pool_t *p, const char *compact, apr_size_t *n)
+{
+    const char *dot1 = strchr(compact, '.'), *dot2 = strchr(dot1 + 1, '.');
+    unsigned char *pl;
+
+    assert_int_equal(ekey_b64url_decode(&pl, n, p, dot1 + 1, (apr_size_t)(dot2 - dot1 - 1),
+                                        NULL), EKEY_OK);
+    return (char *)pl;
+}
+
+/* What the request and minting paths read every time takes the quick reader: a token's
+ * claims, a proof's header and claims, a minting request, a JWKS. */
+static void test_json_fast_reads_protocol_documents(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char body[] =
+        "{\"sub\":\"bench-client-0\",\"aud\":\"https://api.bench\",\"ttl\":900,\"bind\":\"DPoP\","
+        "\"cap\":{\"action\":\"GET:/api/item\",\"limit\":1},\"jwk\":{\"kty\":\"EC\",\"crv\":"
+        "\"P-256\",\"x\":\"_JZX5Tn5LHgsWUqOsAo4N_fd5vKCMcrrLNjUFFsGehs\",\"y\":"
+        "\"bUBvrr1j5vvJXPPlD6wzKJ1eG55JwpUeUfzqYgGwt4k\"}}";
+    fixture_t f;
+    char *tok, *proof, *doc;
+    const char *jwks;
+    apr_size_t n;
+    unsigned char *hdr;
+
+    fixture(&f, p);
+    tok = mint(p, &f, f.priv, 3);
+    doc = b64_payload(p, tok, &n);
+    assert_fast_is_jansson(doc, n);
+    assert_int_equal(ekey_dpop_create(&proof, p, f.client, "POST", "https://api.example/x?q=1",
+                                      "n0nce", tok, NOW, NULL), EKEY_OK);
+    doc = b64_payload(p, proof, &n);
+    assert_fast_is_jansson(doc, n);
+    assert_int_equal(ekey_b64url_decode(&hdr, &n, p, proof,
+                                        (apr_size_t)(strchr(proof, '.') - proof), NULL), EKEY_OK);
+    assert_fast_is_jansson((const char *)hdr, n);
+    assert_fast_is_jansson(body, sizeof(body) - 1);
+    jwks = apr_psprintf(p, "{\"keys\":[%s,%s]}",
+                        ekey_json_dump(p, ekey_jwk_to_json(f.priv, p, 1)),
+                        ekey_json_dump(p, ekey_jwk_to_json(f.client, p, 1)));
+    assert_fast_is_jansson(jwks, strlen(jwks));
+}
+
+/* The subset's corners: every escape it decodes, empty names and values, 18-digit and
+ * negative integers, -0, DEL, whitespace wherever JSON allows it, nesting at the limit. */
+static void test_json_fast_subset_is_jansson(void **state)
+{
+    static const char *const docs[] = {
+        "{}", " \t\r\n{ } \n", "{\"\":\"\"}", "{\"a\":[]}", "{\"a\":{}}",
+        "{\"e\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}", "{\"k\\n\\\"\":1}",
+        "{\"n\":-0,\"m\":0,\"p\":999999999999999999,\"q\":-999999999999999999}",
+        "{\"t\":true,\"f\":false,\"z\":null,\"a\":[true,false,null,1,\"s\",{\"x\":[]}]}",
+        "{\"d\":\"\x7f~ !\"}", "{ \"a\" : 1 , \"b\" : [ 1 , 2 ] }",
+        "{\"1\":{\"2\":{\"3\":{\"4\":{\"5\":{\"6\":{\"7\":[1]}}}}}}}",
+        "{\"a\":1,\"A\":2,\"a \":3}",
+    };
+    apr_size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        assert_fast_is_jansson(docs[i], strlen(docs[i]));
+}
+
+/* Outside the subset, valid or not, the quick reader declines, and ekey_json_parse answers
+ * what jansson answers: \u escapes, UTF-8, reals, long integers, duplicate members and
+ * every kind of broken JSON. */
+static void test_json_fast_declines_the_rest(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char *const docs[] = {
+        /* valid JSON, jansson's to read */
+        "{\"u\":\"\\u0041\"}", "{\"\\u00e9\":1}", "{\"s\":\"\xc3\xa9\"}", "{\"r\":1.5}",
+        "{\"r\":1e3}", "{\"r\":-2E-1}", "{\"i\":1234567890123456789}",
+        "{\"i\":-9223372036854775808}",
+        /* invalid: jansson refuses */
+        "", " ", "[]", "[1]", "\"s\"", "1", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+        "{,}", "{\"a\":1 \"b\":2}", "{\"a\":1}x", "{\"a\":1}{}", "{\"a\":01}", "{\"a\":-}",
+        "{\"a\":-a}", "{\"a\":+1}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":truex}",
+        "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\":1a}", "{\"a\":[1,]}",
+        "{\"a\":[1 2]}", "{\"a\":\"x}", "{\"a\":\"\\x\"}", "{\"a\":\"\\\"}",
+        "{\"a\":\"tab\there\"}", "{\"a\":\"\x01\"}", "{\"a\":1,\"a\":2}",
+        "{\"a\":{\"b\":1,\"b\":1}}", "{\"a\\n\":1,\"a\\u000a\":2}", "{a:1}", "{'a':1}",
+        "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}", "{\"a\" 1}",
+        "{\"a\"::1}", "{\"a\":1}\x0b", "\xef\xbb\xbf{}", "{\"a\":NaN}", "{\"a\":Infinity}",
+        "{\"a\":1e999}",
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        apr_size_t n = strlen(docs[i]);
+        json_t *slow = jansson_reads(docs[i], n), *got = NULL;
+        ekey_status_t st = ekey_json_parse(&got, p, docs[i], n, 0, NULL);
+        json_t *fast = ekey_json_fast(docs[i], n);
+
+        if (fast != NULL)
+            fail_msg("quick reader accepts %s", docs[i]);
+        if (json_is_object(slow) ? st != EKEY_OK || !json_equal(got, slow)
+                                 : st != EKEY_E_JSON || got != NULL)
+            fail_msg("ekey_json_parse and jansson differ on %s", docs[i]);
+        json_decref(slow);
+    }
+    /* nesting: 8 levels read quickly, 9 never (json.c's prescan refuses them first) */
+    assert_fast_is_jansson("{\"a\":[[[[[[[1]]]]]]]}", 21);
+    assert_null(ekey_json_fast("{\"a\":[[[[[[[[1]]]]]]]]}", 23));
+}
+
+/* Documents cut and mutated at every byte: whatever the quick reader accepts, jansson
+ * accepts with an equal value (the property tests/fuzz/fuzz_json.c checks on all inputs). */
+static void test_json_fast_mutations(void **state)
+{
+    static const char seed[] =
+        "{\"iss\":\"https://i.example\",\"n\":[1,-20,{\"t\":true,\"f\":false}],\"z\":null,"
+        "\"e\":\"a\\\"b\\\\c\\/d\\n\",\"x\":{}}";
+    static const char bytes[] = "{}[],:\"\\-0123456789.eE+tfnulrsa \t\n\x01\x7f\x80\xc3";
+    char doc[sizeof(seed)];
+    apr_size_t len = sizeof(seed) - 1, i, k, accepted = 0;
+    json_t *fast, *slow;
+
+    (void)state;
+    for (i = 0; i <= len; i++) {                        /* every prefix */
+        fast = ekey_json_fast(seed, i);
+        slow = jansson_reads(seed, i);
+        assert_true(fast == NULL || (slow != NULL && json_equal(fast, slow)));
+        accepted += fast != NULL;
+        json_decref(fast);
+        json_decref(slow);
+    }
+    assert_int_equal(accepted, 1);                      /* only the whole document */
+    accepted = 0;
+    for (i = 0; i < len; i++) {                         /* every byte, every replacement */
+        for (k = 0; k < sizeof(bytes) - 1; k++) {
+            memcpy(doc, seed, len);
+            doc[i] = bytes[k];
+            fast = ekey_json_fast(doc, len);
+            slow = jansson_reads(doc, len);
+            if (fast != NULL && (slow == NULL || !json_equal(fast, slow)))
+                fail_msg("differs from jansson: %.*s", (int)len, doc);
+            accepted += fast != NULL;
+            json_decref(fast);
+            json_decref(slow);
+        }
+    }
+    assert_true(accepted > len);                        /* the harmless changes stay quick */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +363,10 @@ int main(void)
         EKEY_TEST(test_prepared_contexts_from_pem),
         EKEY_TEST(test_json_quote_is_jansson),
         EKEY_TEST(test_mint_json_is_jansson),
+        EKEY_TEST(test_json_fast_reads_protocol_documents),
+        EKEY_TEST(test_json_fast_subset_is_jansson),
+        EKEY_TEST(test_json_fast_declines_the_rest),
+        EKEY_TEST(test_json_fast_mutations),
     };
 
     return ekey_test_main(tests);
