@@ -125,6 +125,7 @@ static void ekey_register_hooks(apr_pool_t *p)
     /* Audit log targets are opened as root, before children fork, like the access log. */
     ap_hook_open_logs(ekey_auditlog_open, NULL, NULL, APR_HOOK_MIDDLE);
     /* One audit line per request, with its final decision. */
+    ap_hook_log_transaction(ekey_log_forget, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_log_transaction(ekey_auditlog_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     /* mod_ssl's ssl_var_lookup gives the client certificate (never a header). */
     ap_hook_optional_fn_retrieve(ekey_authn_retrieve_optional_fn, NULL, NULL,

@@ -240,19 +240,23 @@ ekey_status_t ekey_token_verify(ekey_token_t **out, apr_pool_t *p, const char *c
         && (st = ekey_jws_payload(&claims, p, jws, max_len, err)) != EKEY_OK)
         return st;
     t = apr_pcalloc(p, sizeof(*t));
-    /* times last: an expired token is otherwise valid, and its claims can be reported */
-    if ((st = check_iss_sub(t, p, claims, pol, err)) != EKEY_OK
-        || (st = check_aud(t, p, claims, pol, err)) != EKEY_OK
-        || (st = check_trace_cap(t, p, claims, pol, err)) != EKEY_OK
-        || (st = check_cnf(t, p, claims, err)) != EKEY_OK)
-        return st;
     t->kid = apr_pstrdup(p, jws->kid);
     t->ath = ekey_b64url_encode(p, digest, sizeof(digest));
+    /* EKEY_SPEC 9.1 step 6, in its order: an expired token answers token_expired whatever
+     * its trace, cap or cnf; those are read after all, for the logs, when they are valid */
+    if ((st = check_iss_sub(t, p, claims, pol, err)) != EKEY_OK
+        || (st = check_aud(t, p, claims, pol, err)) != EKEY_OK)
+        return st;
     if ((st = check_times(t, claims, pol, err)) != EKEY_OK) {
-        if (st == EKEY_E_EXPIRED && pol->expired != NULL)
+        if (st == EKEY_E_EXPIRED && pol->expired != NULL
+            && check_trace_cap(t, p, claims, pol, NULL) == EKEY_OK
+            && check_cnf(t, p, claims, NULL) == EKEY_OK)
             *pol->expired = t;
         return st;
     }
+    if ((st = check_trace_cap(t, p, claims, pol, err)) != EKEY_OK
+        || (st = check_cnf(t, p, claims, err)) != EKEY_OK)
+        return st;
     /* Only a token that can be presented again is worth a slot; it is stored after every
      * check passed, and stops being a hit at its exp. */
     if (t->limit > 1)

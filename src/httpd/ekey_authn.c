@@ -202,10 +202,6 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     char *norm;
     ekey_status_t st;
 
-    /* httpd joins repeated DPoP fields with ", " (a proof never has a comma): ambiguous
-     * credentials are invalid_request, never "first one wins" (DESIGN.md). */
-    if (proof != NULL && strchr(proof, ',') != NULL)
-        return ekey_error_set(&rq->err, EKEY_E_REQUEST, "dpop", "repeated DPoP fields");
     if ((origin = public_origin(r, dc)) == NULL)
         return ekey_error_set(&rq->err, EKEY_E_INTERNAL, "origin",
                               "no usable public origin (set EKeyPublicOrigin)");
@@ -233,11 +229,25 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     return st;
 }
 
-/* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is spiffe://. */
+/* 1 when all n bytes are visible ASCII: an IA5String may hold a NUL, and a C string of it
+ * would end there ("spiffe://td/victim\0.evil" must not read as spiffe://td/victim). */
+static int visible_ascii(const unsigned char *s, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is spiffe:// and
+ * visible ASCII throughout. */
 static const char *spiffe_id(apr_pool_t *p, X509 *x)
 {
     GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    const char *id = NULL, *s;
+    const unsigned char *s;
+    const char *id = NULL;
     int i, uris = 0, n;
 
     for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
@@ -245,15 +255,13 @@ static const char *spiffe_id(apr_pool_t *p, X509 *x)
         if (gn->type != GEN_URI)
             continue;
         uris++;
-        s = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+        s = ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
         n = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
-        if (n > 9 && n <= SPIFFE_ID_MAX && strncasecmp(s, "spiffe://", 9) == 0)
-            id = apr_pstrmemdup(p, s, (apr_size_t)n);
+        if (n > 9 && n <= SPIFFE_ID_MAX && visible_ascii(s, n)
+            && strncasecmp((const char *)s, "spiffe://", 9) == 0)
+            id = apr_pstrmemdup(p, (const char *)s, (apr_size_t)n);
     }
     GENERAL_NAMES_free(names);
-    for (s = id; s != NULL && *s; s++)
-        if (*s <= 0x20 || *s >= 0x7f)
-            return NULL;
     return uris == 1 ? id : NULL;
 }
 
@@ -359,7 +367,7 @@ static int exportable(const char *s)
 static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_dir_conf_t *dc,
                                   ekey_req_t *rq, const char **raw)
 {
-    const char *tok;
+    const char *tok, *proof;
     apr_size_t len;
     ekey_token_policy_t pol;
     ekey_token_t *t, *late = NULL;
@@ -379,6 +387,11 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
         return ekey_error_set(&rq->err, EKEY_E_REQUEST, "path", "no path in the request");
     if ((st = check_raw_path(*raw, top, &rq->err)) != EKEY_OK)
         return st;
+    /* httpd joins repeated DPoP fields with ", " (a proof never has a comma): ambiguous
+     * credentials are invalid_request, never "first one wins" (DESIGN.md), whatever the
+     * token turns out to be bound to (EKEY_SPEC 9.1 step 1) */
+    if ((proof = apr_table_get(top->headers_in, "DPoP")) != NULL && strchr(proof, ',') != NULL)
+        return ekey_error_set(&rq->err, EKEY_E_REQUEST, "dpop", "repeated DPoP fields");
     memset(&pol, 0, sizeof(pol));
     pol.keys = dc->keys;
     pol.issuer = dc->issuer;
@@ -485,10 +498,50 @@ static int refuse(request_rec *r, ekey_req_t *rq, ekey_status_t st)
  * backend ever sees the token or the proof (SECURITY-CASES APX-06). */
 static void forget_credentials(request_rec *r, request_rec *top)
 {
+    /* mod_cache stores no answer to a request with Authorization (unless the answer says
+     * public); once the field is gone it would, and serve one holder's answer to the next.
+     * An answer under an E-Key is never stored, whatever its Cache-Control. */
+    r->no_cache = 1;
+    top->no_cache = 1;
     apr_table_unset(top->headers_in, "Authorization");
     apr_table_unset(top->headers_in, "DPoP");
     apr_table_unset(r->headers_in, "Authorization");
     apr_table_unset(r->headers_in, "DPoP");
+}
+
+/* 1 when a (possibly merged) Authorization value holds an EKey credential. */
+static int has_ekey_credential(const char *v)
+{
+    while (v != NULL) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        if (strncasecmp(v, EKEY_AUTH_TYPE, sizeof(EKEY_AUTH_TYPE) - 1) == 0
+            && (v[sizeof(EKEY_AUTH_TYPE) - 1] == ' ' || v[sizeof(EKEY_AUTH_TYPE) - 1] == '\t'
+                || v[sizeof(EKEY_AUTH_TYPE) - 1] == '\0'))
+            return 1;
+        if ((v = strchr(v, ',')) != NULL)
+            v++;
+    }
+    return 0;
+}
+
+/* Before any log module formats %{Authorization}i or %{DPoP}i: a request that httpd
+ * answered without ever asking us (a Require ip refusal, a 404 for an encoded slash, a 400
+ * from the core) still carries its E-Key and proof. Dropped here, in every request of the
+ * chain (internal redirects share their headers, and a log format can name either end). */
+int ekey_log_forget(request_rec *r)
+{
+    request_rec *q = r;
+
+    while (q->prev != NULL)
+        q = q->prev;
+    for (; q != NULL; q = q->next)
+        if (has_ekey_credential(apr_table_get(q->headers_in, "Authorization"))
+            || ekey_is_ekey_location(q)) {
+            apr_table_unset(q->headers_in, "Authorization");
+            apr_table_unset(q->headers_in, "DPoP");
+        }
+    return DECLINED;
 }
 
 /* First (and only) verification of an external request's credentials. */

@@ -166,6 +166,8 @@ void ekey_store_child_init(apr_pool_t *pchild, server_rec *s);
 int ekey_post_read_request(request_rec *r);
 int ekey_check_authn(request_rec *r);
 int ekey_fixups(request_rec *r);
+/* log_transaction, first of all: no EKey credential reaches a log format */
+int ekey_log_forget(request_rec *r);
 void ekey_authn_retrieve_optional_fn(void);
 /* The record of r's chain (found on r or its initial request), NULL when none. */
 ekey_req_t *ekey_req_get(request_rec *r);

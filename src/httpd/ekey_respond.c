@@ -215,6 +215,11 @@ void ekey_insert_error_filter(request_rec *r)
 {
     ekey_req_t *rq = ekey_req_get(r);
 
+    /* httpd's own 401 or 403 under an E-Key location (Require ip refused before we were
+     * asked): not stored by any cache either (SECURITY-CASES 0.3.5) */
+    if (rq == NULL && (r->status == HTTP_UNAUTHORIZED || r->status == HTTP_FORBIDDEN)
+        && ekey_is_ekey_location(r))
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     if (rq == NULL)
         return;
     /* AuthzSendForbiddenOnFailure On: httpd answers 403 without asking note_auth_failure */

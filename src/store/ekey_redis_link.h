@@ -9,6 +9,7 @@
 #ifndef EKEY_REDIS_LINK_H
 #define EKEY_REDIS_LINK_H
 
+#include <poll.h>
 #include <sys/time.h>
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
@@ -22,7 +23,21 @@ struct ekey_redis_link_t {
                            const size_t *lens);
     const char *(*errstr)(const ekey_redis_link_t *l);
     void (*close)(ekey_redis_link_t *l);
+    /* 1 when an idle link has received nothing since its last reply: Redis sends nothing
+     * unasked, so anything readable is its close (a restart, its timeout) or garbage. */
+    int (*quiet)(const ekey_redis_link_t *l);
 };
+
+/* No byte (nor end of stream) waiting on fd. */
+static inline int ekey_redis_fd_quiet(int fd)
+{
+    struct pollfd pfd;
+
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
 
 /* TCP connect within connect_tv, then a TLS handshake verified by ctx (CA always, see
  * ekey_redis_tls_ctx_create) and the peer's name: server_name if non-NULL, else host; an IP

@@ -122,6 +122,14 @@ static const char *plain_errstr(const ekey_redis_link_t *l)
     return ((const plain_link_t *)l)->c->errstr;
 }
 
+static int plain_quiet(const ekey_redis_link_t *l)
+{
+    const redisContext *c = ((const plain_link_t *)l)->c;
+
+    return c->err == 0 && c->reader->len == c->reader->pos
+           && ekey_redis_fd_quiet(c->fd);
+}
+
 static void plain_close(ekey_redis_link_t *l)
 {
     redisFree(((plain_link_t *)l)->c);
@@ -237,6 +245,7 @@ static ekey_status_t plain_dial(rstore_t *rs, ekey_redis_link_t **out, ekey_erro
     pl->link.command = plain_command;
     pl->link.errstr = plain_errstr;
     pl->link.close = plain_close;
+    pl->link.quiet = plain_quiet;
     *out = &pl->link;
     return EKEY_OK;
 }
@@ -265,8 +274,8 @@ static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
     return EKEY_OK;
 }
 
-/* An idle connection of this process (*pooled = 1), or a new one. */
-static ekey_status_t checkout(rstore_t *rs, conn_t **out, int *pooled, ekey_error_t *err)
+/* An idle connection of this process, or a new one. */
+static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
 {
     pid_t me = getpid();
     conn_t *k, *stale = NULL;
@@ -276,9 +285,11 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, int *pooled, ekey_erro
     lock(rs);
     while ((k = rs->idle) != NULL) {
         rs->idle = k->next;
-        if (k->pid == me)
+        /* not inherited through fork, and not closed by Redis while idle (a restart): a
+         * command is sent at most once, so a dead link must be found before, not after */
+        if (k->pid == me && k->c->quiet(k->c))
             break;
-        k->next = stale;                /* inherited through fork: not ours to use */
+        k->next = stale;
         stale = k;
     }
     holding_off = k == NULL && apr_time_now() < rs->down_until;
@@ -288,7 +299,7 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, int *pooled, ekey_erro
         conn_close(stale);
         stale = next;
     }
-    if ((*pooled = (*out = k) != NULL))
+    if ((*out = k) != NULL)
         return EKEY_OK;
     if (holding_off)
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
@@ -412,28 +423,18 @@ static ekey_status_t redis_consume(ekey_store_t *st, const ekey_consume_t *req,
     redisReply *r;
     conn_t *k;
     ekey_status_t rv;
-    int pooled;
 
     *uses_left = 0;
     if (bad_request(req) || build(rs, req, &a) == 0)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "redis.consume",
                               "bad consume request (limit, expiry, id or key length)");
-    if ((rv = checkout(rs, &k, &pooled, err)) != EKEY_OK)
+    if ((rv = checkout(rs, &k, err)) != EKEY_OK)
         return rv;
+    /* Sent once only: without a reply the script may have run (the reply lost, a timeout),
+     * and running it again would count a second use or see the proof's own jti as a replay
+     * (EKEY_SPEC 12.2: an unknown outcome is a consumed use, answered 503). A link that
+     * died while idle was dropped by checkout before anything was sent. */
     r = k->c->command(k->c, a.argc, a.argv, a.lens);
-    /* A pooled connection may have died while idle (Redis restarted): one more try on a new
-     * one, so a Redis that is back serves at once. Running the script twice fails closed:
-     * the jti is then seen (replay), or a use is counted twice. */
-    if (r == NULL && pooled) {
-        conn_close(k);
-        if ((rv = dial(rs, &k, err)) != EKEY_OK) {
-            lock(rs);
-            rs->down_until = apr_time_now() + rs->holdoff;
-            unlock(rs);
-            return rv;
-        }
-        r = k->c->command(k->c, a.argc, a.argv, a.lens);
-    }
     if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(r);             /* not executed: send the script itself once */
         a.argv[0] = "EVAL";

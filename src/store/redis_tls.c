@@ -87,6 +87,14 @@ static void tls_close(ekey_redis_link_t *l)
     free(t);
 }
 
+static int tls_quiet(const ekey_redis_link_t *l)
+{
+    const tls_link_t *t = (const tls_link_t *)l;
+
+    return !t->broken && SSL_pending(t->ssl) == 0 && t->reader->len == t->reader->pos
+           && ekey_redis_fd_quiet(t->fd);
+}
+
 static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv,
                                const size_t *lens)
 {
@@ -221,6 +229,7 @@ ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const c
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "out of memory");
     t->fd = -1;
     t->link.command = tls_command;
+    t->link.quiet = tls_quiet;
     t->link.errstr = tls_errstr;
     t->link.close = tls_close;
     ERR_clear_error();

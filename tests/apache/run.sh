@@ -61,7 +61,7 @@ trap cleanup EXIT
 cp -a "$here/." "$work/"
 cp -a "$top/httpd-conf" "$work/httpd-conf"
 rm -rf "$work/t/logs" "$work/t/conf/"*.conf "$work/t/keys" "$work/t/TEST" "$work/t/SMOKE"
-mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs" "$work/t/htdocs"
+mkdir -p "$work/t/keys" "$work/t/modules" "$work/t/logs" "$work/t/htdocs" "$work/t/cache"
 cp "$build/.libs/mod_ekey.so" "$build/.libs/mod_ekey_issuer.so" "$work/t/modules/"
 # the CLI too: the build directory may not be readable by the unprivileged user
 [ -x "$build/src/cli/ekey" ] || { echo "run.sh: $build/src/cli/ekey missing (build first)" >&2; exit 1; }
@@ -93,6 +93,10 @@ mkcert client "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert client2 "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert svid "/CN=svid" ca "subjectAltName=URI:spiffe://example.org/agent-123\nextendedKeyUsage=clientAuth"
 mkcert foreign "/CN=agent-123" otherca "extendedKeyUsage=clientAuth"
+# an SVID whose URI SAN hides a NUL: "spiffe://example.org/agent-123\0.evil.example"
+nul_uri=$(printf 'spiffe://example.org/agent-123\0.evil.example' | od -An -tx1 | tr -d ' \n')
+nul_len=$(( ${#nul_uri} / 2 ))
+mkcert svidnul "/CN=svidnul" ca "subjectAltName=DER:30$(printf '%02x' $((nul_len + 2)))86$(printf '%02x' "$nul_len")$nul_uri\nextendedKeyUsage=clientAuth"
 htpasswd -cbB "$k/htpasswd" agent-123 s3cret-pass 2>/dev/null
 
 # Two free loopback ports: one for our redis-server, one where nothing listens.

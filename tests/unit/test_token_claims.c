@@ -272,6 +272,47 @@ static void test_token_expiry_boundary(void **state)
     assert_status(verify(f, tok, NULL), EKEY_E_EXPIRED);
 }
 
+/* EKEY_SPEC 9.1 step 6 in its order: times before trace, cap and cnf. An expired (or not yet
+ * valid) token answers token_expired whatever those hold; its claims are reported for the
+ * logs only when they are valid. iss, sub and aud come first. */
+static void test_token_times_before_trace_cap_cnf(void **state)
+{
+    static const char *const late_bad[][2] = {
+        { "trace", "\"not-a-trace\"" }, { "cnf", "{}" }, { "cap.action", "\"*\"" },
+        { "cap.limit", "0" }, { "cnf", NULL },
+    };
+    fx_t *f = *state;
+    ekey_token_t *late;
+    size_t i;
+
+    for (i = 0; i < sizeof(late_bad) / sizeof(late_bad[0]); i++) {
+        f->claims = baseline_claims(f);
+        set_claim(f, f->claims, late_bad[i][0], late_bad[i][1]);
+        f->pol.now = NOW;
+        assert_int_not_equal(verify(f, sign_fx(f), NULL), EKEY_OK);      /* bad when valid */
+        late = (ekey_token_t *)&late;
+        f->pol.expired = &late;
+        f->pol.now = NOW + 100000;
+        if (verify(f, sign_fx(f), NULL) != EKEY_E_EXPIRED)
+            fail_msg("expired token with a bad %s: not token_expired", late_bad[i][0]);
+        assert_null(late);                          /* its claims are not reported */
+        f->pol.expired = NULL;
+        set_claim(f, f->claims, "iat", "1700100000");
+        set_claim(f, f->claims, "exp", "1700100030");
+        f->pol.now = NOW;
+        assert_status(verify(f, sign_fx(f), NULL), EKEY_E_NOT_YET_VALID);
+    }
+    /* before the times: a wrong issuer or audience of an expired token is what it is */
+    f->claims = baseline_claims(f);
+    set_claim(f, f->claims, "aud", "\"https://other.example\"");
+    f->pol.now = NOW + 100000;
+    assert_status(verify(f, sign_fx(f), NULL), EKEY_E_AUDIENCE);
+    f->claims = baseline_claims(f);
+    set_claim(f, f->claims, "iss", "\"https://other.example\"");
+    assert_status(verify(f, sign_fx(f), NULL), EKEY_E_ISSUER);
+    f->pol.now = NOW;
+}
+
 /* CLM-07, CLM-11, POS-19: iat and nbf up to skew in the future. */
 static void test_token_future_boundary(void **state)
 {
@@ -374,6 +415,7 @@ int main(void)
         FX(test_token_claims_table),
         FX(test_token_payload_json),
         FX(test_token_expiry_boundary),
+        FX(test_token_times_before_trace_cap_cnf),
         FX(test_token_future_boundary),
         FX(test_token_lifetime),
         FX(test_token_args),

@@ -30,9 +30,15 @@ my @cases = (
   }, 401, 'invalid_proof', 'invalid_token'],
   ['SPIFFE ID not equal to sub', sub { my ($t) = token(cert => x5t('svid'), claims => { cap => $spiffe_cap }); send_cert('svid', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
   ['SPIFFE required, plain certificate', sub { my ($t) = token(cert => x5t('client'), claims => { cap => $spiffe_cap }); send_cert('client', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
+  # the URI SAN is "spiffe://example.org/agent-123\0.evil.example": not the SPIFFE ID it starts with
+  ['SPIFFE ID with a NUL byte', sub { my ($t) = token(cert => x5t('svidnul'), claims => { sub => 'spiffe://example.org/agent-123', cap => $spiffe_cap }); send_cert('svidnul', $t, '/spiffe')->() }, 401, 'invalid_proof', 'invalid_token'],
+  # EKEY_SPEC 9.1 step 1: at most one DPoP field, whatever the token is bound to
+  ['two DPoP fields next to an mTLS token', sub { my ($t) = token(cert => x5t('client'));
+      send_req(tls => 'client', path => '/payments', headers => [['Authorization' => "EKey $t"], ['DPoP' => 'a'], ['DPoP' => 'b']]) },
+   400, 'invalid_request', qr/^EKey\b.*\berror="invalid_request"/],
 );
 
-plan tests => 3 * ASSERTS_ALLOWED + 4 + ASSERTS_REFUSED * (@cases + 2) + 3 + 1;
+plan tests => 4 * ASSERTS_ALLOWED + 5 + ASSERTS_REFUSED * (@cases + 2) + 3 + 1;
 
 my ($t) = token(cert => x5t('client'));
 my $res = allowed('bound certificate', send_cert('client', $t));
@@ -45,6 +51,12 @@ my $sub = 'spiffe://example.org/agent-123';
 my ($ts) = token(cert => x5t('svid'), claims => { sub => $sub, cap => $spiffe_cap });
 my $rs = allowed('SVID whose SPIFFE ID is sub', send_cert('svid', $ts, '/spiffe'));
 ok t_cmp(body_json($rs)->{EKEY_SPIFFE_ID} // '', $sub, 'EKEY_SPIFFE_ID');
+# a URI SAN with a NUL byte is no SPIFFE ID, not even its first part
+{
+    my ($tn) = token(cert => x5t('svidnul'));
+    my $rn = allowed('SVID with a NUL in its URI: bound certificate', send_cert('svidnul', $tn));
+    ok t_cmp(body_json($rn)->{EKEY_SPIFFE_ID} // '', '', 'no EKEY_SPIFFE_ID for a URI with a NUL');
+}
 
 refused(@$_) for @cases;
 

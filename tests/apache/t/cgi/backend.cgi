@@ -10,6 +10,8 @@ while ($len > length $body) { last unless read(STDIN, $body, $len - length $body
 my $dir = $ENV{SCRIPT_FILENAME}; $dir =~ s{/cgi/[^/]*$}{};
 open(my $fh, '>>', "$dir/logs/hits") or die; print $fh "hit\n"; close $fh;
 my @keys = grep { /^(EKEY_|REMOTE_USER|AUTH_TYPE|HTTP_)/ } sort keys %ENV;
+# a backend that calls its answers cacheable (SetEnv BACKEND_CACHE_CONTROL)
+print "Cache-Control: $ENV{BACKEND_CACHE_CONTROL}\r\n" if $ENV{BACKEND_CACHE_CONTROL};
 print "Content-Type: application/json\r\n\r\n{";
 print join(',', map { my $v = $ENV{$_}; $v =~ s/(["\\])/\\$1/g; $v =~ s/([\x00-\x1f])/sprintf('\\u%04x', ord $1)/ge; "\"$_\":\"$v\"" } @keys);
 print "}\n";
