@@ -493,6 +493,14 @@ ekey_status_t ekey_rtable_prepare(const ekey_rtable_t *t, const ekey_consume_t *
 ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_prep_t *prep,
                                            apr_int64_t *uses_left,
                                            ekey_error_t *err) EKEY_WUR;
+/* Another capacity without losing a count: ekey_rtable_save copies t's hash key, counters
+ * and live entries into one malloc'd block (free() it; NULL without memory);
+ * ekey_rtable_adopt makes a freshly formatted table of any capacity their continuation.
+ * *dropped: live entries that found no room (the new table is too small for them). */
+void *ekey_rtable_save(const ekey_rtable_t *t, apr_int64_t now, apr_size_t *nbytes);
+ekey_status_t ekey_rtable_adopt(ekey_rtable_t *t, const void *saved, apr_size_t nbytes,
+                                apr_int64_t now, apr_size_t *dropped,
+                                ekey_error_t *err) EKEY_WUR;
 typedef struct {
     apr_size_t capacity, live, full_events;
     apr_uint64_t allowed, replays;

@@ -19,6 +19,7 @@
  * under it there is no allocation, no hashing, no OpenSSL, no system call and (normally) no
  * wait for memory, only the scan of cached slots and the writes.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 
@@ -480,4 +481,84 @@ void ekey_rtable_stats(const ekey_rtable_t *t, apr_int64_t now, ekey_rtable_stat
     out->full_events = (apr_size_t)t->hdr->full_events;
     out->allowed = t->hdr->allowed;
     out->replays = t->hdr->replays;
+}
+
+/* ------------------------------------------------------ another capacity */
+
+#define RT_SAVED_MAGIC 0x454b5243u  /* "EKRC" */
+
+/* A table's continuation: its hash key, its counters and its live entries. */
+typedef struct {
+    apr_uint32_t magic, version;
+    apr_uint64_t k0, k1, count;
+    apr_uint64_t allowed, replays, full_events;
+} rt_saved_t;
+
+void *ekey_rtable_save(const ekey_rtable_t *t, apr_int64_t now, apr_size_t *nbytes)
+{
+    apr_size_t i, live = 0;
+    rt_saved_t *sv;
+    rt_entry_t *e;
+
+    *nbytes = 0;
+    if (t == NULL)
+        return NULL;
+    for (i = 0; i < t->capacity; i++)
+        live += t->slots[i].expires > now;
+    if ((sv = malloc(sizeof(*sv) + live * sizeof(rt_entry_t))) == NULL)
+        return NULL;
+    sv->magic = RT_SAVED_MAGIC;
+    sv->version = RT_VERSION;
+    sv->k0 = t->hdr->k0;
+    sv->k1 = t->hdr->k1;
+    sv->count = live;
+    sv->allowed = t->hdr->allowed;
+    sv->replays = t->hdr->replays;
+    sv->full_events = t->hdr->full_events;
+    e = (rt_entry_t *)(sv + 1);
+    for (i = 0; i < t->capacity; i++)
+        if (t->slots[i].expires > now)
+            *e++ = t->slots[i];
+    *nbytes = sizeof(*sv) + live * sizeof(rt_entry_t);
+    return sv;
+}
+
+ekey_status_t ekey_rtable_adopt(ekey_rtable_t *t, const void *saved, apr_size_t nbytes,
+                                apr_int64_t now, apr_size_t *dropped, ekey_error_t *err)
+{
+    const rt_saved_t *sv = saved;
+    const rt_entry_t *e;
+    apr_uint64_t i;
+    probe_t pr;
+
+    *dropped = 0;
+    if (t == NULL || sv == NULL || nbytes < sizeof(*sv) || sv->magic != RT_SAVED_MAGIC
+        || sv->version != RT_VERSION
+        || sv->count > (nbytes - sizeof(*sv)) / sizeof(rt_entry_t)
+        || nbytes != sizeof(*sv) + sv->count * sizeof(rt_entry_t))
+        return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.adopt", "not a saved table");
+    for (i = 0; i < t->capacity; i++)
+        if (t->slots[i].expires != 0)
+            return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.adopt",
+                                  "the table is not freshly formatted");
+    /* the saved ids were made with the saved key: the new table keys its buckets with it */
+    t->hdr->k0 = sv->k0;
+    t->hdr->k1 = sv->k1;
+    t->hdr->allowed = sv->allowed;
+    t->hdr->replays = sv->replays;
+    t->hdr->full_events = sv->full_events;
+    e = (const rt_entry_t *)(sv + 1);
+    for (i = 0; i < sv->count; i++, e++) {
+        if (e->expires <= now)
+            continue;
+        probe(t, e->id, now, &pr);
+        if (pr.found != t->capacity)        /* one id twice: keep the larger count */
+            t->slots[pr.found].uses = e->uses > t->slots[pr.found].uses
+                                      ? e->uses : t->slots[pr.found].uses;
+        else if (pr.free1 != t->capacity)
+            t->slots[pr.free1] = *e;
+        else
+            (*dropped)++;
+    }
+    return EKEY_OK;
 }

@@ -19,7 +19,18 @@
  * requests. Before the snapshot is written, a pre-cleanup in the parent seals the old table
  * under the lock; the old children then answer 503 instead of counting uses the new
  * generation would never see. The new generation unseals its restored copy.
+ *
+ * A new EKeyReplayCapacity changes the segment's size, and slotmem restores only a segment
+ * of the same size. So the seal also copies the live entries into the parent's heap (kept
+ * across the restart with the retained data), and a table formatted anew takes them over
+ * (ekey_rtable_adopt): a graceful restart never forgets a use, whatever the capacity. A new
+ * capacity too small for the live entries refuses to start rather than drop one. With
+ * EKeyReplayPersist the same copy is also written to DefaultRuntimeDir/ekey-replay.carry at
+ * shutdown, for a start with another capacity (slotmem's own file then does not fit).
  */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -51,8 +62,11 @@ typedef struct {
 /* Kept by httpd across restarts of one parent process. */
 typedef struct {
     apr_uint64_t boot;
+    void *carry;                       /* the sealed table's live entries (malloc), or NULL */
+    apr_size_t carry_len;
 } retained_t;
 
+static const char *carry_path;         /* with EKeyReplayPersist: the carry file, else NULL */
 static apr_global_mutex_t *mutex;
 static shm_head_t *head;
 static ekey_rtable_t *table;
@@ -92,8 +106,55 @@ void ekey_shm_register(apr_pool_t *pconf)
 
 /* pconf pre-cleanup, before mod_slotmem_shm writes the snapshot: no use counted by an old
  * child may come after it. Only the parent seals (children never clear pconf, but be sure). */
+/* The saved entries to the carry file (mode 0600, written whole or removed). */
+static void write_carry(const void *data, apr_size_t len)
+{
+    const char *p = data;
+    ssize_t n = 0;
+    int fd;
+
+    if (carry_path == NULL || data == NULL)
+        return;
+    (void)unlink(carry_path);
+    if ((fd = open(carry_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+        return;
+    while (len > 0 && (n = write(fd, p, len)) > 0) {
+        p += n;
+        len -= (apr_size_t)n;
+    }
+    if (close(fd) != 0 || len > 0)
+        (void)unlink(carry_path);
+}
+
+/* The carry file into r->carry (malloc), if there is one. */
+static void read_carry(retained_t *r)
+{
+    struct stat st;
+    ssize_t n = 1;
+    apr_size_t got = 0;
+    char *buf;
+    int fd;
+
+    if (carry_path == NULL || (fd = open(carry_path, O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && (buf = malloc((size_t)st.st_size)) != NULL) {
+        while (got < (apr_size_t)st.st_size
+               && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+            got += (apr_size_t)n;
+        if (got == (apr_size_t)st.st_size) {
+            r->carry = buf;
+            r->carry_len = got;
+        }
+        else {
+            free(buf);
+        }
+    }
+    close(fd);
+}
+
 static apr_status_t seal(void *unused)
 {
+    retained_t *r = ap_retained_data_get(RETAIN_KEY);
     int locked;
 
     (void)unused;
@@ -101,6 +162,12 @@ static apr_status_t seal(void *unused)
         return APR_SUCCESS;
     locked = mutex != NULL && apr_global_mutex_lock(mutex) == APR_SUCCESS;
     head->sealed = 1;
+    if (r != NULL && table != NULL) {  /* for a new generation of another capacity */
+        free(r->carry);
+        r->carry = ekey_rtable_save(table, (apr_int64_t)apr_time_sec(apr_time_now()),
+                                    &r->carry_len);
+        write_carry(r->carry, r->carry_len);
+    }
     if (locked)
         apr_global_mutex_unlock(mutex);
     return APR_SUCCESS;
@@ -109,13 +176,14 @@ static apr_status_t seal(void *unused)
 static apr_status_t forget(void *unused)
 {
     (void)unused;
+    carry_path = NULL;
     table = NULL;
     head = NULL;
     mutex = NULL;
     return APR_SUCCESS;
 }
 
-static const retained_t *retained(void)
+static retained_t *retained(void)
 {
     retained_t *r = ap_retained_data_get(RETAIN_KEY);
 
@@ -127,13 +195,39 @@ static const retained_t *retained(void)
     return r;
 }
 
-/* Keeps the table found in the slot when it is ours and current, else formats it. */
+/* A table just formatted for a restart of this parent: the sealed table's live entries,
+ * moved into it (the capacity changed, so slotmem could not restore the segment). */
+static apr_status_t carry_over(server_rec *s, retained_t *r, apr_size_t capacity)
+{
+    apr_size_t dropped = 0;
+    ekey_error_t err;
+    ekey_status_t st;
+
+    st = ekey_rtable_adopt(table, r->carry, r->carry_len,
+                           (apr_int64_t)apr_time_sec(apr_time_now()), &dropped, &err);
+    if (st != EKEY_OK || dropped > 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00309: EKeyReplayCapacity %lu cannot "
+                     "take over the running replay table: %s; keep the earlier capacity until "
+                     "its entries expire (the longest token lifetime plus the clock skew)",
+                     (unsigned long)capacity, st != EKEY_OK ? err.text
+                     : apr_psprintf(s->process->pool, "%lu live entries find no room",
+                                    (unsigned long)dropped));
+        return APR_EGENERAL;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "EKEY00310: replay table moved to %lu "
+                 "entries (EKeyReplayCapacity changed), counts kept", (unsigned long)capacity);
+    return APR_SUCCESS;
+}
+
+/* Keeps the table found in the slot when it is ours and current, else formats it (and
+ * moves the sealed table's entries into it after a restart of this parent). */
 static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
                                  apr_size_t capacity, int persist)
 {
-    const retained_t *r = retained();
+    retained_t *r = retained();
     shm_head_t *h = mem;
     int ours = h->magic == HEAD_MAGIC, keep = ours && (persist || h->boot == r->boot);
+    apr_status_t rv = APR_SUCCESS;
     ekey_error_t err;
 
     if (keep && ekey_rtable_attach(&table, pconf, h + 1, capacity, 0, NULL) == EKEY_OK) {
@@ -146,12 +240,25 @@ static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
                      "table: %s", err.text);
         return APR_EGENERAL;
     }
+    else if (r->carry != NULL || (persist && (read_carry(r), r->carry != NULL))) {
+        h->created = (apr_int64_t)apr_time_sec(apr_time_now());
+        rv = carry_over(s, r, capacity);
+    }
     else {
         h->created = (apr_int64_t)apr_time_sec(apr_time_now());
         ap_log_error(APLOG_MARK, ours ? APLOG_NOTICE : APLOG_INFO, 0, s, "EKEY00303: replay "
                      "table created empty (%lu entries)%s", (unsigned long)capacity,
                      ours && !keep ? ": the saved table of an earlier run is not used "
                      "without EKeyReplayPersist On" : "");
+    }
+    free(r->carry);                    /* restored or moved: not needed any more */
+    r->carry = NULL;
+    r->carry_len = 0;
+    if (carry_path != NULL && rv == APR_SUCCESS)
+        (void)unlink(carry_path);
+    if (rv != APR_SUCCESS) {
+        table = NULL;
+        return rv;
     }
     h->magic = HEAD_MAGIC;
     h->boot = r->boot;
@@ -203,6 +310,7 @@ apr_status_t ekey_shm_init(apr_pool_t *pconf, server_rec *s, apr_size_t capacity
         return APR_SUCCESS;
     if ((rv = make_region(pconf, s, capacity, &mem)) != APR_SUCCESS)
         return rv;
+    carry_path = persist ? ap_runtime_dir_relative(pconf, "ekey-replay.carry") : NULL;
     rv = ap_global_mutex_create(&mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "EKEY00307: cannot create the replay "

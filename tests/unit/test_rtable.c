@@ -304,6 +304,70 @@ static void test_many_ids(void **state)
 
 /* ------------------------------------------------------- attach and sizes */
 
+/* Another capacity: every live count and jti goes over (ekey_rtable_save + adopt), bigger
+ * or smaller, expired entries stay behind, and a table too small for the live entries says
+ * how many found no room. */
+static void test_save_adopt(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const apr_size_t caps[] = { 4096, 640 };
+    ekey_consume_t c;
+    apr_size_t n, dropped, k;
+    apr_int64_t left;
+    char trace[32], jti[32];
+    ekey_error_t err;
+    void *mem, *mem2, *saved;
+    ekey_rtable_t *t = make_table(p, 1024, &mem), *t2;
+    int i;
+
+    /* 100 limit-3 tokens used once or twice (150 jtis), and 20 more expired at adoption */
+    for (i = 0; i < 120; i++) {
+        snprintf(trace, sizeof(trace), "trace-%d", i);
+        snprintf(jti, sizeof(jti), "jti-%d-a", i);
+        c = req(trace, 3, jti);
+        if (i >= 100)
+            c.trace_expires = c.jti_expires = NOW + 5;
+        assert_status(consume(t, &c, &left), EKEY_OK);
+        if (i % 2 == 0) {
+            snprintf(jti, sizeof(jti), "jti-%d-b", i);
+            c.jti = jti;
+            assert_status(consume(t, &c, &left), EKEY_OK);
+        }
+    }
+    saved = ekey_rtable_save(t, NOW + 10, &n);
+    assert_non_null(saved);
+    for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+        t2 = make_table(p, caps[k], &mem2);
+        assert_status(ekey_rtable_adopt(t2, saved, n, NOW + 10, &dropped, &err), EKEY_OK);
+        assert_int_equal(dropped, 0);
+        for (i = 0; i < 120; i++) {
+            snprintf(trace, sizeof(trace), "trace-%d", i);
+            snprintf(jti, sizeof(jti), "jti-%d-a", i);
+            c = req(trace, 3, jti);
+            c.now = NOW + 10;
+            /* the proof seen before is still seen; the expired ones are gone */
+            assert_status(consume(t2, &c, &left), i < 100 ? EKEY_E_JTI_REPLAY : EKEY_OK);
+            snprintf(jti, sizeof(jti), "jti-%d-c", i);
+            c.jti = jti;
+            if (i < 100) {      /* the count goes on: one or two uses were taken */
+                assert_status(consume(t2, &c, &left), EKEY_OK);
+                assert_int_equal(left, i % 2 == 0 ? 0 : 1);
+            }
+        }
+    }
+    /* 250 live entries (100 traces, 150 jtis) in 64 slots: no room for most */
+    t2 = make_table(p, 64, &mem2);
+    assert_status(ekey_rtable_adopt(t2, saved, n, NOW + 10, &dropped, &err), EKEY_OK);
+    assert_true(dropped >= 250 - 64);
+    /* only a fresh table adopts, only a saved table is adopted */
+    assert_status(ekey_rtable_adopt(t2, saved, n, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
+    t2 = make_table(p, 1024, &mem2);
+    assert_status(ekey_rtable_adopt(t2, saved, n - 1, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_adopt(t2, mem, n, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
+    assert_status(ekey_rtable_adopt(t2, saved, 8, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
+    free(saved);
+}
+
 static void test_attach(void **state)
 {
     apr_pool_t *p = EKEY_TEST_POOL(state);
@@ -558,6 +622,7 @@ int main(void)
         EKEY_TEST(test_limit_one),
         EKEY_TEST(test_limit_three),
         EKEY_TEST(test_jti_replay),
+        EKEY_TEST(test_save_adopt),
         EKEY_TEST(test_full_table),
         EKEY_TEST(test_full_needs_both_slots),
         EKEY_TEST(test_expired_slots_in_chain),

@@ -3,6 +3,9 @@
 # (SIGTERM, the parent exits, a new parent starts), and so does a seen proof jti; a plain
 # `-k restart` of the same parent keeps the counts without it; and, as documented, without
 # it a full stop and start begins with an empty table (which shows the stop was a full one).
+# A graceful restart with another EKeyReplayCapacity keeps every count too (the segment
+# changes size, so the table's entries move over); a capacity too small for the live entries
+# refuses to start instead of dropping one.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -10,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 14;
+plan tests => 23;
 
 sub code { my ($st, $j) = @_; return "$st " . ($j->{error} // $j->{EKEY_USES_LEFT} // '') }
 
@@ -50,3 +53,44 @@ ok t_cmp(instance_stop($off) && instance_start($off), 1, 'no persist: full stop 
 ok t_cmp(code(instance_spend($off, $t4, $c4, $k)), '200 0',
          'no persist: a new parent does not trust the saved table (starts empty)');
 ok t_cmp(instance_stop($on) && instance_stop($off), 1, 'both stopped');
+
+sub set_capacity {
+    my ($i, $n) = @_;
+    open(my $in, '<', $i->{conf}) or die; my $c = do { local $/; <$in> }; close $in;
+    $c =~ s/^EKeyReplayCapacity \d+$/EKeyReplayCapacity $n/m or die 'no capacity line';
+    open(my $out, '>', $i->{conf}) or die; print $out $c; close $out;
+}
+my $rs = instance('resize', server => 'EKeyReplayCapacity 1000');
+ok t_cmp(instance_start($rs), 1, 'resize: started with 1000 entries');
+my ($t5, $c5) = token(key => $k);
+my ($t6, $c6) = token(key => $k, claims => { cap => { action => 'POST:/payments', limit => 2 } });
+my @used = (code(instance_spend($rs, $t5, $c5, $k)), code(instance_spend($rs, $t6, $c6, $k)));
+spend_many($rs, 40);
+set_capacity($rs, 5000);
+ok t_cmp(join(' ', @used, instance_ctl($rs, 'graceful')), '200 0 200 1 1', 'resize: graceful restart to 5000 entries');
+ok t_cmp(join(' ', code(instance_spend($rs, $t5, $c5, $k)), code(instance_spend($rs, $t6, $c6, $k)),
+              code(instance_spend($rs, $t6, $c6, $k))),
+         '401 replay_detected 200 0 401 replay_detected', 'resize: every count kept across the new capacity');
+ok t_cmp(scalar(grep { /EKEY00310: replay table moved to 5000 entries/ } instance_log($rs, 'error_log')), 1,
+         'resize: the log says the entries moved');
+# 80-odd live entries (traces and proof jtis) cannot move into 16 slots: no start
+set_capacity($rs, 16);
+instance_ctl($rs, 'graceful');
+ok t_cmp(scalar(grep { /EKEY00309: EKeyReplayCapacity 16 cannot take over/ } instance_log($rs, 'error_log')), 1,
+         'resize: too small for the live entries: refused, and logged');
+ok t_cmp(code(instance_spend($rs, $t6, $c6, $k)) =~ /^200/ ? 'served' : 'not served', 'not served',
+         'resize: no server forgot the counts');
+instance_stop($rs);
+
+# With EKeyReplayPersist On, a full stop and a start with another capacity keeps them too.
+my $rp = instance('resize-persist', server => "EKeyReplayPersist On\nEKeyReplayCapacity 1000");
+ok t_cmp(instance_start($rp), 1, 'resize, persist: started with 1000 entries');
+my ($t7, $c7) = token(key => $k);
+my $u7 = code(instance_spend($rp, $t7, $c7, $k));
+instance_stop($rp);
+set_capacity($rp, 3000);
+ok t_cmp(join(' ', $u7, instance_start($rp)), '200 0 1', 'resize, persist: stopped, started with 3000 entries');
+ok t_cmp(code(instance_spend($rp, $t7, $c7, $k)), '401 replay_detected', 'resize, persist: the used token stays used');
+instance_stop($rp);
+
+sub spend_many { my ($i, $n) = @_; instance_spend($i, token(key => $k), $k) for 1 .. $n }
