@@ -445,10 +445,14 @@ const char *ekey_set_redis_server(cmd_parms *cmd, void *dconf, const char *arg)
     char *host = NULL, *scope = NULL;
     apr_port_t port = 0;
 
+    /* a colon in the host is only an IPv6 address in brackets ("1.2.3.4:6379:7" is not
+     * host 1.2.3.4:6379, port 7) */
     if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS
         || host == NULL || scope != NULL
-        || (port == 0 && strchr(arg[0] == '[' ? strchr(arg, ']') : arg, ':') != NULL))
-        return apr_psprintf(cmd->pool, "%s: '%s' is not host[:port]", cmd->cmd->name, arg);
+        || (port == 0 && strchr(arg[0] == '[' ? strchr(arg, ']') : arg, ':') != NULL)
+        || (arg[0] != '[' && strchr(host, ':') != NULL))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not host[:port], [IPv6 address][:port] "
+                            "or the path of a Unix socket", cmd->cmd->name, arg);
     sc->redis_host = host;
     sc->redis_port = port != 0 ? port : EKEY_DEFAULT_REDIS_PORT;
     sc->redis_host_set = 1;

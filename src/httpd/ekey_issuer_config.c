@@ -329,21 +329,26 @@ static int covers(const char *outer, const char *inner)
     return inner[n] == '\0' || inner[n] == '/' || (n > 0 && outer[n - 1] == '/');
 }
 
-/* What a request in t's section ends up with: its server's defaults, then the main server's
- * sections that cover it (in configuration order), then the section itself. */
+/* What a request in t's section ends up with, merged as httpd's location walk does: its
+ * server's defaults, then every section that covers it (enclosing ones and t itself) in
+ * configuration order, the main server's before a virtual host's own. */
 static ekey_iss_conf_t *effective(apr_pool_t *p, const tracked_t *t, server_rec *main_s)
 {
     ekey_iss_conf_t *m = ap_get_module_config(t->s->lookup_defaults, &ekey_issuer_module);
-    int i;
+    server_rec *pass[2];
+    int i, k;
 
-    for (i = 0; t->s != main_s && i < configured->nelts; i++) {
-        const tracked_t *o = &APR_ARRAY_IDX(configured, i, tracked_t);
+    pass[0] = main_s;
+    pass[1] = t->s != main_s ? t->s : NULL;
+    for (k = 0; k < 2 && pass[k] != NULL; k++)
+        for (i = 0; i < configured->nelts; i++) {
+            const tracked_t *o = &APR_ARRAY_IDX(configured, i, tracked_t);
 
-        if (o->s == main_s && o->c->dir != NULL && t->c->dir != NULL
-            && covers(o->c->dir, t->c->dir))
-            m = ekey_iss_merge_dir(p, m, o->c);
-    }
-    return ekey_iss_merge_dir(p, m, t->c);
+            if (o->s == pass[k] && o->c->dir != NULL && t->c->dir != NULL
+                && covers(o->c->dir, t->c->dir))
+                m = ekey_iss_merge_dir(p, m, o->c);
+        }
+    return m;
 }
 
 int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

@@ -75,33 +75,49 @@ static int is_json(const char *ctype)
     return *ctype == '\0' || *ctype == ';';
 }
 
-/* Reads at most max bytes of body, chunked or not: HTTP_REQUEST_ENTITY_TOO_LARGE when it is
- * larger (a Content-Length over max is refused before reading), HTTP_BAD_REQUEST when it
- * cannot be read. */
-static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len)
+/* Reads the body, chunked or not, up to *limit bytes: EKeyIssuerMaxBody (max), or httpd's
+ * LimitRequestBody where that is smaller (*limit says which, for the message).
+ * HTTP_REQUEST_ENTITY_TOO_LARGE when the body is larger (a Content-Length above the limit
+ * before anything is read), HTTP_BAD_REQUEST when it cannot be read. */
+static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len,
+                     apr_off_t *limit)
 {
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t declared;
-    apr_size_t got = 0;
+    const char *cl = apr_table_get(r->headers_in, "Content-Length"), *data;
+    apr_off_t declared, lrb = ap_get_limit_req_body(r);
+    apr_bucket_brigade *bb;
+    apr_bucket *e;
+    apr_size_t got = 0, n;
+    apr_status_t rv;
     char *buf, *end;
-    long n = 0;
+    int eos = 0;
 
+    *limit = lrb > 0 && lrb < (apr_off_t)max ? lrb : (apr_off_t)max;
+    max = (apr_size_t)*limit;
     if (cl != NULL && apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && *end == '\0'
-        && declared > (apr_off_t)max)
+        && declared > *limit)
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
-        return HTTP_BAD_REQUEST;
     buf = apr_palloc(r->pool, max + 1);
-    if (ap_should_client_block(r)) {
-        /* one byte of room beyond max tells "exactly max" from "more" */
-        while ((n = ap_get_client_block(r, buf + got, max + 1 - got)) > 0) {
-            got += (apr_size_t)n;
-            if (got > max)
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    while (!eos) {
+        /* httpd's input filter enforces LimitRequestBody too (APR_ENOSPC: 413) */
+        if ((rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ,
+                                 HUGE_STRING_LEN)) != APR_SUCCESS)
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
+                   == HTTP_REQUEST_ENTITY_TOO_LARGE ? HTTP_REQUEST_ENTITY_TOO_LARGE
+                                                    : HTTP_BAD_REQUEST;
+        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb) && !eos;
+             e = APR_BUCKET_NEXT(e)) {
+            if ((eos = APR_BUCKET_IS_EOS(e)) || APR_BUCKET_IS_METADATA(e))
+                continue;
+            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
+                return HTTP_BAD_REQUEST;
+            if (n > max - got)
                 return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            memcpy(buf + got, data, n);
+            got += n;
         }
+        apr_brigade_cleanup(bb);
     }
-    if (n < 0)
-        return HTTP_BAD_REQUEST;
     buf[got] = '\0';
     *out = buf;
     *len = got;
@@ -392,26 +408,33 @@ static int check_request(mint_ctx_t *x)
     request_rec *r = x->r;
     char *buf = NULL;
     apr_size_t len = 0;
+    apr_off_t limit;
+    ekey_error_t err;
     int rv;
 
     if (r->method_number != M_POST) {
         apr_table_setn(r->headers_out, "Allow", "POST");
         return refuse(x, HTTP_METHOD_NOT_ALLOWED, "invalid_request", "use POST");
     }
-    if (r->user == NULL && !x->c->anonymous)
+    if (r->user == NULL && !x->c->anonymous) {
+        /* a 401 names how to authenticate (RFC 9110 15.5.2): the section's AuthType says */
+        if (ap_auth_type(r) != NULL)
+            ap_note_auth_failure(r);
         return refuse(x, HTTP_UNAUTHORIZED, "invalid_client",
                       "minting requires an authenticated caller");
+    }
     if (!is_json(apr_table_get(r->headers_in, "Content-Type")))
         return refuse(x, HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
                       "the body must be application/json");
-    if ((rv = read_body(r, x->c->max_body, &buf, &len)) != OK)
+    if ((rv = read_body(r, x->c->max_body, &buf, &len, &limit)) != OK)
         return refuse(x, rv, "invalid_request", rv == HTTP_REQUEST_ENTITY_TOO_LARGE
-                      ? apr_psprintf(r->pool, "the body is larger than %" APR_SIZE_T_FMT
-                                     " bytes", x->c->max_body)
+                      ? apr_psprintf(r->pool, "the body is larger than %" APR_OFF_T_FMT
+                                     " bytes", limit)
                       : "the body could not be read");
-    if (ekey_json_parse(&x->body, r->pool, buf, len, x->c->max_body, NULL) != EKEY_OK)
-        return bad(x, "the body must be one JSON object, without duplicate members, nested "
-                      "at most 8 deep");
+    /* the parser's reason (its class and byte offset, never the input) helps the caller */
+    if (ekey_json_parse(&x->body, r->pool, buf, len, x->c->max_body, &err) != EKEY_OK)
+        return bad(x, apr_psprintf(r->pool, "the body must be one JSON object, without "
+                                   "duplicate members, nested at most 8 deep (%s)", err.text));
     return 1;
 }
 

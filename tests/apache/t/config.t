@@ -49,6 +49,7 @@ my @bad = (
   ['EKeyProofAlgorithms HS256', "<Location /a>\n${loc}EKeyProofAlgorithms HS256\n</Location>", 'EKeyProofAlgorithms'],
   ['EKeyTokenAlgorithms RS256', "<Location /a>\n${loc}EKeyTokenAlgorithms RS256\n</Location>", 'EKeyTokenAlgorithms'],
   ['EKeyRedisServer bad port', "EKeyRedisServer 127.0.0.1:notaport", 'EKeyRedisServer'],
+  ['EKeyRedisServer two ports', "EKeyRedisServer 127.0.0.1:6390:7", 'EKeyRedisServer'],
   ['EKeyRedisTLS On without a CA', "EKeyReplayStore redis\nEKeyRedisTLS On", 'EKeyRedisTLSCA'],
   ['EKeyRedisTLSCert without its key', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem\nEKeyRedisTLSCert $keys/issuer.pub.pem", 'EKeyRedisTLSKey'],
   ['EKeyRedisTLSCA missing file', "EKeyRedisTLS On\nEKeyRedisTLSCA /nonexistent/ca.pem", 'EKeyRedisTLSCA'],
@@ -57,7 +58,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 2 + 3;
+plan tests => 2 * @bad + 2 + 2 + 5 + 3;
 
 my $n = 0;
 sub configtest {
@@ -100,6 +101,16 @@ for my $b (@bad) {
     ($rc, $out) = configtest('vhost alone', $iss . sprintf($vh, '/mint'));
     ok t_cmp("$rc $out", qr/EKEY00201:.*cannot mint: no EKeyIssuerName/s,
              'vhost section not covered by a main section is refused');
+    # in one server too: <Location /token/v2> is completed by the enclosing <Location /token>
+    # (before or after it in the file), as httpd's location walk merges them
+    my $inner = "<Location /token/v2>\nEKeyIssuerMaxTTL 120\n</Location>\n";
+    ($rc, $out) = configtest('nested after', $iss . $inner);
+    ok t_cmp("$rc $out", qr/^0 .*Syntax OK/s, 'inner section completed by the enclosing one');
+    ($rc, $out) = configtest('nested before', $inner . $iss);
+    ok t_cmp("$rc $out", qr/^0 .*Syntax OK/s, 'inner section completed by an enclosing one that follows');
+    ($rc, $out) = configtest('sibling', $iss . "<Location /tokens>\nEKeyIssuerMaxTTL 120\n</Location>\n");
+    ok t_cmp("$rc $out", qr/EKEY00201:.*cannot mint: no EKeyIssuerName/s,
+             '/tokens is not inside /token: refused');
 }
 
 # Trusted ES256 keys get their verification table while the configuration is read (one per

@@ -66,7 +66,7 @@ my @bad = (
   ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 2 + 1;
+plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -100,6 +100,17 @@ for my $b (@bad) {
 
 # Size limit and method.
 ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body over the limit: 413');
+{
+    my $r = post('/token-small', '{"sub":"' . ('a' x 200) . '"}');
+    ok t_cmp($r->code . ' ' . (body_json($r)->{error} // ''), '413 invalid_request',
+             'body over LimitRequestBody: 413 invalid_request');
+    ok t_cmp(body_json($r)->{message} // '', qr/larger than 100 bytes/, 'and the limit that applied');
+    # why the JSON was refused: the parser's class and offset, never the input
+    ok t_cmp(body_json(post('/token', '{"sub":'))->{message} // '', qr/\(truncated at byte 7\)/,
+             'truncated JSON: the reason');
+    ok t_cmp(body_json(post('/token', '[1]'))->{message} // '', qr/\(not a JSON object\)/,
+             'an array: the reason');
+}
 {
     my $ua = Apache::TestRequest::user_agent(reset => 1);
     my $r = $ua->get("$base/token");
@@ -153,6 +164,8 @@ ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body ove
     my $r = post('/token-closed', body());
     ok t_cmp($r->code, 401, 'no caller, no anonymous minting: 401');
     ok t_cmp(body_json($r)->{error} // '', 'invalid_client', 'error invalid_client');
+    ok t_cmp($r->header('WWW-Authenticate') // '', qr/^Basic realm="E-Key issuer"/,
+             'the 401 names the section\'s AuthType (RFC 9110)');
 }
 
 no_crashes();
