@@ -75,27 +75,21 @@ static int is_json(const char *ctype)
     return *ctype == '\0' || *ctype == ';';
 }
 
-/* APR_BRIGADE_SENTINEL computes the ring's head from an offset, which clang's
- * -Wnull-pointer-subtraction flags inside APR's own macro. */
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wnull-pointer-subtraction"
-#endif
 /* Reads the body, chunked or not, up to *limit bytes: EKeyIssuerMaxBody (max), or httpd's
  * LimitRequestBody where that is smaller (*limit says which, for the message).
  * HTTP_REQUEST_ENTITY_TOO_LARGE when the body is larger (a Content-Length above the limit
- * before anything is read), HTTP_BAD_REQUEST when it cannot be read. */
+ * before anything is read), HTTP_BAD_REQUEST when it cannot be read. Through ap_get_brigade,
+ * not ap_get_client_block, which answers httpd's own HTML error page for an input error. */
 static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len,
                      apr_off_t *limit)
 {
-    const char *cl = apr_table_get(r->headers_in, "Content-Length"), *data;
-    apr_off_t declared, lrb = ap_get_limit_req_body(r);
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t declared, lrb = ap_get_limit_req_body(r), blen;
     apr_bucket_brigade *bb;
-    apr_bucket *e;
     apr_size_t got = 0, n;
     apr_status_t rv;
     char *buf, *end;
-    int eos = 0;
+    int eos = 0, empty = 0;
 
     *limit = lrb > 0 && lrb < (apr_off_t)max ? lrb : (apr_off_t)max;
     max = (apr_size_t)*limit;
@@ -111,17 +105,17 @@ static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
                    == HTTP_REQUEST_ENTITY_TOO_LARGE ? HTTP_REQUEST_ENTITY_TOO_LARGE
                                                     : HTTP_BAD_REQUEST;
-        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb) && !eos;
-             e = APR_BUCKET_NEXT(e)) {
-            if ((eos = APR_BUCKET_IS_EOS(e)) || APR_BUCKET_IS_METADATA(e))
-                continue;
-            if (apr_bucket_read(e, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
-                return HTTP_BAD_REQUEST;
-            if (n > max - got)
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            memcpy(buf + got, data, n);
-            got += n;
-        }
+        /* (as ap_get_client_block looks for the end: a blocking read returns buckets) */
+        eos = APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb));
+        if (apr_brigade_length(bb, 1, &blen) != APR_SUCCESS || blen < 0
+            || (blen == 0 && !eos && ++empty > 16))
+            return HTTP_BAD_REQUEST;
+        if ((apr_size_t)blen > max - got)
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        n = (apr_size_t)blen;
+        if (apr_brigade_flatten(bb, buf + got, &n) != APR_SUCCESS || n != (apr_size_t)blen)
+            return HTTP_BAD_REQUEST;
+        got += n;
         apr_brigade_cleanup(bb);
     }
     buf[got] = '\0';
@@ -129,9 +123,6 @@ static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len
     *len = got;
     return OK;
 }
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#endif
 
 /* A member name fit to quote in an answer: short, plain characters; else NULL. */
 static const char *quotable(apr_pool_t *p, const char *k)
