@@ -441,7 +441,9 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
     memset(c, 0, sizeof(*c));
     c->trace = t->trace;
     c->limit = t->limit;
-    c->trace_expires = t->exp + dc->skew;
+    /* kept while any location that shares the store could still accept the token (another
+     * one may allow more skew than this one) */
+    c->trace_expires = t->exp + (ekey_skew_max() > dc->skew ? ekey_skew_max() : dc->skew);
     c->now = apr_time_sec(top->request_time);
     if (dpop != NULL) {
         c->jti = dpop->jti;

@@ -251,6 +251,15 @@ const char *ekey_set_dir_string(cmd_parms *cmd, void *dconf, const char *arg)
     return set_string(cmd, dconf, arg, cmd->info == &ekey_f_realm);
 }
 
+/* The largest EKeyClockSkew of the configuration, found by ekey_check_config (every start
+ * and restart, before the children exist). */
+static apr_int64_t skew_max = EKEY_DEFAULT_SKEW;
+
+apr_int64_t ekey_skew_max(void)
+{
+    return skew_max;
+}
+
 const char *ekey_set_dir_int(cmd_parms *cmd, void *dconf, const char *arg)
 {
     note_section(cmd, dconf);
@@ -571,11 +580,20 @@ int ekey_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
 {
     server_rec *sv, *t;
     const ekey_dir_rec_t *d;
+    const ekey_dir_conf_t *dflt;
+    apr_int64_t skew;
     int i, rv = ekey_store_check_config(pconf, s);
 
+    skew_max = 0;
     for (sv = s; sv != NULL; sv = sv->next) {
         d = (const ekey_dir_rec_t *)ekey_srv_conf(sv)->dirs->elts;
+        dflt = ap_get_module_config(sv->lookup_defaults, &ekey_module);
         for (i = 0; i < ekey_srv_conf(sv)->dirs->nelts; i++) {
+            /* the skew a section verifies with: its own, else at most the server's (an
+             * enclosing section's may be smaller; the largest is the safe bound) */
+            skew = d[i].conf->skew_set ? d[i].conf->skew : dflt->skew;
+            if (skew > skew_max)
+                skew_max = skew;
             if (d[i].path == NULL)
                 continue;           /* server-level values are defaults, not locations */
             /* a main-server section applies to every virtual host */

@@ -162,6 +162,10 @@ int ekey_store_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                            server_rec *s);
 void ekey_store_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* The largest EKeyClockSkew anywhere in the configuration: a trace's use count is kept until
+ * exp plus it, since every location sharing the store accepts the token that long at most. */
+apr_int64_t ekey_skew_max(void);
+
 /* ekey_authn.c */
 int ekey_post_read_request(request_rec *r);
 int ekey_check_authn(request_rec *r);

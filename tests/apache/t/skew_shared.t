@@ -1,0 +1,33 @@
+# A token's use count lives as long as any location sharing the replay store accepts the
+# token (EKEY_SPEC 12.1: until exp + S, with S the largest skew configured), not only as long
+# as the location that took the use would: a limit-1 token used at a host with
+# EKeyClockSkew 0 stays used at a host with EKeyClockSkew 120 after its exp.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use Time::HiRes qw(time sleep);
+use EKeyTest;
+use EKeyCheck;
+
+plan tests => 5;
+
+sub spend {
+    my ($vhost, $t, $c, $k) = @_;
+    my $p = proof($k, 'POST', base_url($vhost) . '/skewpay', $t, $c->{trace});
+    my $r = send_req(vhost => $vhost, path => '/skewpay',
+                     headers => [['Authorization' => "EKey $t"], ['DPoP' => $p]]);
+    return $r->code . ' ' . (body_json($r)->{error} // 'ok');
+}
+
+my $k = client_key();
+my $now = int(time);
+my ($t, $c) = token(key => $k, claims => { iat => $now, exp => $now + 2,
+                                           cap => { action => 'POST:/skewpay', limit => 1 } });
+ok t_cmp(spend('ekey_skew_tight', $t, $c, $k), '200 ok', 'used at the strict host');
+ok t_cmp(spend('ekey_skew_loose', $t, $c, $k), '401 replay_detected', 'spent at the lenient host too');
+sleep($now + 4 - time) if $now + 4 > time;        # past exp: the strict host's skew is 0
+ok t_cmp(spend('ekey_skew_tight', $t, $c, $k), '401 token_expired', 'expired at the strict host');
+ok t_cmp(spend('ekey_skew_loose', $t, $c, $k), '401 replay_detected',
+         'still spent at the lenient host, which accepts it for 120 s more');
+no_crashes();
