@@ -106,11 +106,13 @@ static int printable(const char *v)
 static const char *set_name(cmd_parms *cmd, void *dc, const char *v)
 {
     ekey_iss_conf_t *c = dc;
+    const char *host = strncmp(v, "https://", 8) == 0 ? v + 8
+                       : strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
 
-    if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
-        || !printable(v) || strlen(v) > 1024)
-        return "EKeyIssuerName must be an http(s) URL without spaces, at most 1024 characters "
-               "(the iss claim)";
+    if (host == NULL || *host == '\0' || *host == '/' || *host == ':' || *host == '?'
+        || *host == '#' || !printable(v) || strlen(v) > 1024)
+        return "EKeyIssuerName must be an http(s) URL with a host, without spaces, at most "
+               "1024 characters (the iss claim)";
     c->name = v;
     c->name_set = 1;
     remember(cmd, c);

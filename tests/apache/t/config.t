@@ -49,6 +49,8 @@ my @bad = (
   ['EKeyProofAlgorithms HS256', "<Location /a>\n${loc}EKeyProofAlgorithms HS256\n</Location>", 'EKeyProofAlgorithms'],
   ['EKeyTokenAlgorithms RS256', "<Location /a>\n${loc}EKeyTokenAlgorithms RS256\n</Location>", 'EKeyTokenAlgorithms'],
   ['EKeyRedisServer bad port', "EKeyRedisServer 127.0.0.1:notaport", 'EKeyRedisServer'],
+  ['EKeyIssuerName without a host', "<Location /t>\nEKeyIssuerName http://\n</Location>", 'EKeyIssuerName'],
+  ['EKeyIssuerName with an empty host', "<Location /t>\nEKeyIssuerName https:///issuer\n</Location>", 'EKeyIssuerName'],
   ['EKeyRedisServer two ports', "EKeyRedisServer 127.0.0.1:6390:7", 'EKeyRedisServer'],
   ['EKeyRedisTLS On without a CA', "EKeyReplayStore redis\nEKeyRedisTLS On", 'EKeyRedisTLSCA'],
   ['EKeyRedisTLSCert without its key', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem\nEKeyRedisTLSCert $keys/issuer.pub.pem", 'EKeyRedisTLSKey'],
