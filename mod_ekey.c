@@ -43,7 +43,10 @@ static const command_rec ekey_cmds[] = {
     AP_INIT_TAKE1("EKeyPublicOrigin", ekey_set_origin, NULL, DIR_CMD,
                   "scheme://host[:port] clients use: the base of the expected DPoP htu "
                   "(default: the server's scheme, ServerName and port)"),
-    AP_INIT_TAKE1("EKeyClockSkew", ekey_set_dir_int, (void *)&ekey_f_skew, DIR_CMD,
+    /* not in .htaccess: a use is remembered until exp plus the largest skew of the
+     * configuration, which must be known at startup (ekey_check_config) */
+    AP_INIT_TAKE1("EKeyClockSkew", ekey_set_dir_int, (void *)&ekey_f_skew,
+                  ACCESS_CONF | RSRC_CONF,
                   "allowed clock skew in seconds, 0..300 (default 30)"),
     AP_INIT_TAKE1("EKeyProofMaxAge", ekey_set_dir_int, (void *)&ekey_f_proof_max_age,
                   DIR_CMD, "maximum age of a DPoP proof in seconds, 1..3600 (default 60)"),

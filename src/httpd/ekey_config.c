@@ -459,7 +459,7 @@ const char *ekey_set_redis_server(cmd_parms *cmd, void *dconf, const char *arg)
     if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool) != APR_SUCCESS
         || host == NULL || scope != NULL
         || (port == 0 && strchr(arg[0] == '[' ? strchr(arg, ']') : arg, ':') != NULL)
-        || (arg[0] != '[' && strchr(host, ':') != NULL))
+        || (arg[0] != '[' && arg[0] != '/' && strchr(host, ':') != NULL))
         return apr_psprintf(cmd->pool, "%s: '%s' is not host[:port], [IPv6 address][:port] "
                             "or the path of a Unix socket", cmd->cmd->name, arg);
     sc->redis_host = host;

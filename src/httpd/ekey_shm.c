@@ -28,6 +28,7 @@
  * EKeyReplayPersist the same copy is also written to DefaultRuntimeDir/ekey-replay.carry at
  * shutdown, for a start with another capacity (slotmem's own file then does not fit).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -64,6 +65,7 @@ typedef struct {
     apr_uint64_t boot;
     void *carry;                       /* the sealed table's live entries (malloc), or NULL */
     apr_size_t carry_len;
+    int carry_lost;                    /* a sealed table could not be copied (no memory) */
 } retained_t;
 
 static const char *carry_path;         /* with EKeyReplayPersist: the carry file, else NULL */
@@ -106,7 +108,8 @@ void ekey_shm_register(apr_pool_t *pconf)
 
 /* pconf pre-cleanup, before mod_slotmem_shm writes the snapshot: no use counted by an old
  * child may come after it. Only the parent seals (children never clear pconf, but be sure). */
-/* The saved entries to the carry file (mode 0600, written whole or removed). */
+/* The saved entries to the carry file (mode 0600, written whole or removed; a failure is
+ * logged: a start with another capacity would then not find the counts). */
 static void write_carry(const void *data, apr_size_t len)
 {
     const char *p = data;
@@ -116,14 +119,19 @@ static void write_carry(const void *data, apr_size_t len)
     if (carry_path == NULL || data == NULL)
         return;
     (void)unlink(carry_path);
-    if ((fd = open(carry_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-        return;
-    while (len > 0 && (n = write(fd, p, len)) > 0) {
-        p += n;
-        len -= (apr_size_t)n;
-    }
-    if (close(fd) != 0 || len > 0)
+    if ((fd = open(carry_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600))
+        >= 0) {
+        while (len > 0 && (n = write(fd, p, len)) > 0) {
+            p += n;
+            len -= (apr_size_t)n;
+        }
+        if (close(fd) == 0 && len == 0)
+            return;
         (void)unlink(carry_path);
+    }
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, NULL, "EKEY00311: cannot write %s: a start "
+                 "with another EKeyReplayCapacity will refuse, the same capacity restores "
+                 "the table as before", carry_path);
 }
 
 /* The carry file into r->carry (malloc), if there is one. */
@@ -135,9 +143,12 @@ static void read_carry(retained_t *r)
     char *buf;
     int fd;
 
-    if (carry_path == NULL || (fd = open(carry_path, O_RDONLY | O_CLOEXEC)) < 0)
+    if (carry_path == NULL || (fd = open(carry_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return;
-    if (fstat(fd, &st) == 0 && st.st_size > 0 && (buf = malloc((size_t)st.st_size)) != NULL) {
+    /* ours only: written by this user (httpd's parent), not writable by anyone else */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()
+        && (st.st_mode & 022) == 0 && st.st_size > 0
+        && (buf = malloc((size_t)st.st_size)) != NULL) {
         while (got < (apr_size_t)st.st_size
                && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
             got += (apr_size_t)n;
@@ -166,6 +177,7 @@ static apr_status_t seal(void *unused)
         free(r->carry);
         r->carry = ekey_rtable_save(table, (apr_int64_t)apr_time_sec(apr_time_now()),
                                     &r->carry_len);
+        r->carry_lost = r->carry == NULL;
         write_carry(r->carry, r->carry_len);
     }
     if (locked)
@@ -197,7 +209,8 @@ static retained_t *retained(void)
 
 /* A table just formatted for a restart of this parent: the sealed table's live entries,
  * moved into it (the capacity changed, so slotmem could not restore the segment). */
-static apr_status_t carry_over(server_rec *s, retained_t *r, apr_size_t capacity)
+static apr_status_t carry_over(server_rec *s, retained_t *r, apr_size_t capacity,
+                              int from_file)
 {
     apr_size_t dropped = 0;
     ekey_error_t err;
@@ -205,13 +218,18 @@ static apr_status_t carry_over(server_rec *s, retained_t *r, apr_size_t capacity
 
     st = ekey_rtable_adopt(table, r->carry, r->carry_len,
                            (apr_int64_t)apr_time_sec(apr_time_now()), &dropped, &err);
-    if (st != EKEY_OK || dropped > 0) {
+    if (st != EKEY_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00312: %s holds no usable replay "
+                     "table (%s): start with the earlier EKeyReplayCapacity, or remove the "
+                     "file to start without the counts it held", from_file ? carry_path
+                     : "the running table's copy", err.text);
+        return APR_EGENERAL;
+    }
+    if (dropped > 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00309: EKeyReplayCapacity %lu cannot "
-                     "take over the running replay table: %s; keep the earlier capacity until "
-                     "its entries expire (the longest token lifetime plus the clock skew)",
-                     (unsigned long)capacity, st != EKEY_OK ? err.text
-                     : apr_psprintf(s->process->pool, "%lu live entries find no room",
-                                    (unsigned long)dropped));
+                     "take over the running replay table: %lu live entries find no room; keep "
+                     "the earlier capacity until they expire (the longest token lifetime plus "
+                     "the clock skew)", (unsigned long)capacity, (unsigned long)dropped);
         return APR_EGENERAL;
     }
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "EKEY00310: replay table moved to %lu "
@@ -240,9 +258,21 @@ static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
                      "table: %s", err.text);
         return APR_EGENERAL;
     }
-    else if (r->carry != NULL || (persist && (read_carry(r), r->carry != NULL))) {
+    else if (r->carry != NULL) {
         h->created = (apr_int64_t)apr_time_sec(apr_time_now());
-        rv = carry_over(s, r, capacity);
+        rv = carry_over(s, r, capacity, 0);
+    }
+    else if (r->carry_lost) {
+        /* a restart of this parent whose table could not be copied: only the same
+         * capacity (restored by slotmem) keeps its counts */
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00313: the running replay table "
+                     "could not be copied (out of memory): restart with the earlier "
+                     "EKeyReplayCapacity");
+        rv = APR_EGENERAL;
+    }
+    else if (persist && (read_carry(r), r->carry != NULL)) {
+        h->created = (apr_int64_t)apr_time_sec(apr_time_now());
+        rv = carry_over(s, r, capacity, 1);
     }
     else {
         h->created = (apr_int64_t)apr_time_sec(apr_time_now());
@@ -254,6 +284,7 @@ static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
     free(r->carry);                    /* restored or moved: not needed any more */
     r->carry = NULL;
     r->carry_len = 0;
+    r->carry_lost = 0;
     if (carry_path != NULL && rv == APR_SUCCESS)
         (void)unlink(carry_path);
     if (rv != APR_SUCCESS) {

@@ -13,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 23;
+plan tests => 25;
 
 sub code { my ($st, $j) = @_; return "$st " . ($j->{error} // $j->{EKEY_USES_LEFT} // '') }
 
@@ -92,5 +92,11 @@ set_capacity($rp, 3000);
 ok t_cmp(join(' ', $u7, instance_start($rp)), '200 0 1', 'resize, persist: stopped, started with 3000 entries');
 ok t_cmp(code(instance_spend($rp, $t7, $c7, $k)), '401 replay_detected', 'resize, persist: the used token stays used');
 instance_stop($rp);
+# a damaged carry file: no start (never an empty table in its place), and a message naming it
+set_capacity($rp, 2000);
+{ open(my $fh, '>', "$rp->{dir}/ekey-replay.carry") or die; print $fh 'x' x 100; close $fh; }
+ok t_cmp(instance_start($rp), 0, 'resize, persist: a damaged carry file stops the start');
+ok t_cmp(scalar(grep { /EKEY00312: .*ekey-replay\.carry holds no usable replay table/ } instance_log($rp, 'error_log')), 1,
+         'resize, persist: the log names the file');
 
 sub spend_many { my ($i, $n) = @_; instance_spend($i, token(key => $k), $k) for 1 .. $n }
