@@ -261,8 +261,9 @@ static int send_request(call_t *c, const char *token)
     return cli_fail(CLI_SERVER, "server refused: %s", cli_http_refusal(c->p, res));
 }
 
-/* --token: the user's own token. It must be bound to our key (else every proof is refused);
- * an mTLS-bound one goes without a proof. */
+/* --token: the user's own token, sent only with the binding it names: a DPoP-bound one with
+ * a proof of our key (another key's token would be refused anyway), an mTLS-bound one with
+ * the client certificate. Never as a bare bearer token. */
 static int check_given(call_t *c, const char *token)
 {
     ekey_client_token_t *t;
@@ -270,9 +271,16 @@ static int check_given(call_t *c, const char *token)
 
     if (ekey_client_token_read(&t, c->p, token, &err) != EKEY_OK)
         return cli_fail_err(CLI_USAGE, "call: --token is not usable", &err);
-    if (t->bind == EKEY_BIND_MTLS)
+    if (t->bind == EKEY_BIND_MTLS) {
+        if (c->http.cert == NULL)
+            return cli_fail(CLI_USAGE, "call: --token is bound to a TLS client certificate: "
+                            "give it with --cert");
         c->key = NULL;
-    else if (c->key != NULL && strcmp(t->jkt, ekey_jwk_thumbprint(c->key)) != 0)
+    }
+    else if (c->key == NULL)
+        return cli_fail(CLI_USAGE, "call: --token is DPoP-bound: it goes with a proof of its "
+                        "key (--key), not with --bind mTLS");
+    else if (strcmp(t->jkt, ekey_jwk_thumbprint(c->key)) != 0)
         return cli_fail(CLI_USAGE, "call: --token is bound to another key than %s",
                         cli_key_path(c->p, c->t.key));
     return CLI_OK;

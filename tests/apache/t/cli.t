@@ -21,7 +21,7 @@ die "cli.t: EKEY_CLI=$cli is not an executable file (build the CLI: libcurl4-ope
     unless -f $cli && -x _;
 my $dead = $ENV{EKEY_DEAD_PORT} or die "cli.t: EKEY_DEAD_PORT is not set (run.sh sets it)\n";
 
-plan tests => 41;
+plan tests => 44;
 
 my $tmp = tempdir('ekey-cli-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 # A new user: nothing but a home directory; no EKEY_* settings from the caller.
@@ -122,6 +122,20 @@ ok t_cmp($r->code . ' ' . (body_json($r)->{error} // ''), '401 replay_detected',
 ($rc, $out, $err) = ekey('call', '--token', "$tmp/answer.json", @pay);
 ok t_cmp("$rc " . lines($err), '3 1', 'call --token with the spent token: exit 3, one line');
 ok t_cmp($err, qr/replay_detected/, 'call --token: replay_detected shown');
+# a token goes only with the binding it names, never as a bare bearer token
+{
+    my $h = hits();
+    ($rc, $out, $err) = ekey('call', '--no-cache', '--bind', 'mTLS', '--cert', keys_dir() . '/client.crt',
+                             '--cert-key', keys_dir() . '/client.key', '--token', "$tmp/answer.json", @pay);
+    ok t_cmp("$rc " . ($err =~ /DPoP-bound/ ? 'says why' : $err), '1 says why',
+             'call --bind mTLS with a DPoP-bound --token: refused before sending');
+    my ($tm) = token(cert => x5t('client'));
+    open(my $mf, '>', "$tmp/mtls.txt") or die; print $mf $tm; close $mf;
+    ($rc, $out, $err) = ekey('call', '--no-cache', '--token', "$tmp/mtls.txt", @pay);
+    ok t_cmp("$rc " . ($err =~ /--cert/ ? 'says why' : $err), '1 says why',
+             'call with an mTLS-bound --token and no --cert: refused before sending');
+    ok t_cmp(hits(), $h, 'neither request reached the backend');
+}
 
 # Every failure: one clear line on stderr, a documented non-zero exit code.
 ($rc, $out, $err) = ekey('call', '--no-cache', '--issuer', "http://127.0.0.1:$dead/token", @pay);
