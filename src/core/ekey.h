@@ -496,7 +496,8 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
 /* Another capacity without losing a count: ekey_rtable_save copies t's hash key, counters
  * and live entries into one malloc'd block (free() it; NULL without memory);
  * ekey_rtable_adopt makes a freshly formatted table of any capacity their continuation.
- * *dropped: live entries that found no room (the new table is too small for them). */
+ * *dropped: live entries that found no room (the new table is too small for them). After a
+ * refusal (not a saved table) t holds part of it: format it again before use. */
 void *ekey_rtable_save(const ekey_rtable_t *t, apr_int64_t now, apr_size_t *nbytes);
 ekey_status_t ekey_rtable_adopt(ekey_rtable_t *t, const void *saved, apr_size_t nbytes,
                                 apr_int64_t now, apr_size_t *dropped,

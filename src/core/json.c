@@ -103,12 +103,14 @@ ekey_status_t ekey_json_parse(json_t **out, apr_pool_t *p, const char *buf, apr_
         return ekey_error_set(err, EKEY_E_TOO_LARGE, "json.parse",
                               "%" APR_SIZE_T_FMT " bytes, limit %" APR_SIZE_T_FMT,
                               len, max_len);
-    if ((why = prescan(buf, len)) != NULL)
-        return ekey_error_set(err, EKEY_E_JSON, "json.parse", "%s", why);
-    /* the common documents without jansson's byte-by-byte lexer; the rest, and every
-     * refusal, jansson's (json_fast.c) */
-    if ((j = ekey_json_fast(buf, len)) == NULL)
+    /* The common documents without jansson's byte-by-byte lexer (json_fast.c): what it
+     * accepts has no NUL and no nesting beyond the limit, so the prescan, which guards
+     * jansson's recursion, runs only for the rest, and every refusal stays jansson's. */
+    if ((j = ekey_json_fast(buf, len)) == NULL) {
+        if ((why = prescan(buf, len)) != NULL)
+            return ekey_error_set(err, EKEY_E_JSON, "json.parse", "%s", why);
         j = json_loadb(buf != NULL ? buf : "", len, JSON_REJECT_DUPLICATES, &je);
+    }
     if (j == NULL)
         return ekey_error_set(err, EKEY_E_JSON, "json.parse", "%s at byte %d",
                               jerr_class(&je), je.position);

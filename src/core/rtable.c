@@ -552,10 +552,10 @@ ekey_status_t ekey_rtable_adopt(ekey_rtable_t *t, const void *saved, apr_size_t 
         if (e->expires <= now)
             continue;
         probe(t, e->id, now, &pr);
-        if (pr.found != t->capacity)        /* one id twice: keep the larger count */
-            t->slots[pr.found].uses = e->uses > t->slots[pr.found].uses
-                                      ? e->uses : t->slots[pr.found].uses;
-        else if (pr.free1 != t->capacity)
+        if (pr.found != t->capacity)        /* a table holds each id once */
+            return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.adopt",
+                                  "an id twice: not a saved table");
+        if (pr.free1 != t->capacity)
             t->slots[pr.free1] = *e;
         else
             (*dropped)++;

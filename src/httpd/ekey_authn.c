@@ -498,6 +498,12 @@ static int refuse(request_rec *r, ekey_req_t *rq, ekey_status_t st)
 
 /* Read once, then gone: no access log format (%{Authorization}i), later module or proxied
  * backend ever sees the token or the proof (SECURITY-CASES APX-06). */
+static void drop_credentials(request_rec *q)
+{
+    apr_table_unset(q->headers_in, "Authorization");
+    apr_table_unset(q->headers_in, "DPoP");
+}
+
 static void forget_credentials(request_rec *r, request_rec *top)
 {
     /* mod_cache stores no answer to a request with Authorization (unless the answer says
@@ -505,10 +511,8 @@ static void forget_credentials(request_rec *r, request_rec *top)
      * An answer under an E-Key is never stored, whatever its Cache-Control. */
     r->no_cache = 1;
     top->no_cache = 1;
-    apr_table_unset(top->headers_in, "Authorization");
-    apr_table_unset(top->headers_in, "DPoP");
-    apr_table_unset(r->headers_in, "Authorization");
-    apr_table_unset(r->headers_in, "DPoP");
+    drop_credentials(top);
+    drop_credentials(r);
 }
 
 /* 1 when a (possibly merged) Authorization value holds an EKey credential. */
@@ -539,10 +543,8 @@ int ekey_log_forget(request_rec *r)
         q = q->prev;
     for (; q != NULL; q = q->next)
         if (has_ekey_credential(apr_table_get(q->headers_in, "Authorization"))
-            || ekey_is_ekey_location(q)) {
-            apr_table_unset(q->headers_in, "Authorization");
-            apr_table_unset(q->headers_in, "DPoP");
-        }
+            || ekey_is_ekey_location(q))
+            drop_credentials(q);
     return DECLINED;
 }
 

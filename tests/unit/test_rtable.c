@@ -365,6 +365,15 @@ static void test_save_adopt(void **state)
     assert_status(ekey_rtable_adopt(t2, saved, n - 1, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
     assert_status(ekey_rtable_adopt(t2, mem, n, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
     assert_status(ekey_rtable_adopt(t2, saved, 8, NOW + 10, &dropped, &err), EKEY_E_INVALID_ARG);
+    /* a block that names one id twice is no table's save (the first two entries made equal) */
+    {
+        rt_entry_t *ent = (rt_entry_t *)((rt_saved_t *)saved + 1);
+
+        ent[1] = ent[0];
+        t2 = make_table(p, 1024, &mem2);
+        assert_status(ekey_rtable_adopt(t2, saved, n, NOW + 10, &dropped, &err),
+                      EKEY_E_INVALID_ARG);
+    }
     free(saved);
 }
 
