@@ -134,17 +134,20 @@ static void write_carry(const void *data, apr_size_t len)
                  "the table as before", carry_path);
 }
 
-/* The carry file into r->carry (malloc), if there is one. */
-static void read_carry(retained_t *r)
+/* The carry file into r->carry (malloc): 1 read, 0 there is none, -1 it is there but not
+ * to be trusted or not readable (then no start: its counts must not be skipped). */
+static int read_carry(retained_t *r)
 {
     struct stat st;
     ssize_t n = 1;
     apr_size_t got = 0;
     char *buf;
-    int fd;
+    int fd, rv = -1;
 
-    if (carry_path == NULL || (fd = open(carry_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-        return;
+    if (carry_path == NULL)
+        return 0;
+    if ((fd = open(carry_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return errno == ENOENT ? 0 : -1;
     /* ours only: written by this user (httpd's parent), not writable by anyone else */
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()
         && (st.st_mode & 022) == 0 && st.st_size > 0
@@ -155,12 +158,14 @@ static void read_carry(retained_t *r)
         if (got == (apr_size_t)st.st_size) {
             r->carry = buf;
             r->carry_len = got;
+            rv = 1;
         }
         else {
             free(buf);
         }
     }
     close(fd);
+    return rv;
 }
 
 static apr_status_t seal(void *unused)
@@ -247,6 +252,7 @@ static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
     int ours = h->magic == HEAD_MAGIC, keep = ours && (persist || h->boot == r->boot);
     apr_status_t rv = APR_SUCCESS;
     ekey_error_t err;
+    int carried = 0;
 
     if (keep && ekey_rtable_attach(&table, pconf, h + 1, capacity, 0, NULL) == EKEY_OK) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "EKEY00301: replay table restored "
@@ -270,9 +276,16 @@ static apr_status_t attach_table(apr_pool_t *pconf, server_rec *s, void *mem,
                      "EKeyReplayCapacity");
         rv = APR_EGENERAL;
     }
-    else if (persist && (read_carry(r), r->carry != NULL)) {
+    else if (persist && (carried = read_carry(r)) > 0) {
         h->created = (apr_int64_t)apr_time_sec(apr_time_now());
         rv = carry_over(s, r, capacity, 1);
+    }
+    else if (carried < 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "EKEY00312: %s is not a readable regular "
+                     "file of httpd's user, writable by it only: start with the earlier "
+                     "EKeyReplayCapacity, or remove the file to start without the counts it "
+                     "held", carry_path);
+        rv = APR_EGENERAL;
     }
     else {
         h->created = (apr_int64_t)apr_time_sec(apr_time_now());

@@ -13,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 25;
+plan tests => 27;
 
 sub code { my ($st, $j) = @_; return "$st " . ($j->{error} // $j->{EKEY_USES_LEFT} // '') }
 
@@ -98,5 +98,10 @@ set_capacity($rp, 2000);
 ok t_cmp(instance_start($rp), 0, 'resize, persist: a damaged carry file stops the start');
 ok t_cmp(scalar(grep { /EKEY00312: .*ekey-replay\.carry holds no usable replay table/ } instance_log($rp, 'error_log')), 1,
          'resize, persist: the log names the file');
+# one that others may write is not trusted either: no start
+chmod 0666, "$rp->{dir}/ekey-replay.carry";
+ok t_cmp(instance_start($rp), 0, 'resize, persist: a carry file others may write stops the start');
+ok t_cmp(scalar(grep { /EKEY00312: .*ekey-replay\.carry is not a readable regular file of httpd's user/ } instance_log($rp, 'error_log')), 1,
+         'resize, persist: and the log says why');
 
 sub spend_many { my ($i, $n) = @_; instance_spend($i, token(key => $k), $k) for 1 .. $n }
