@@ -79,7 +79,10 @@ static int is_json(const char *ctype)
  * LimitRequestBody where that is smaller (*limit says which, for the message).
  * HTTP_REQUEST_ENTITY_TOO_LARGE when the body is larger (a Content-Length above the limit
  * before anything is read), HTTP_BAD_REQUEST when it cannot be read. Through ap_get_brigade,
- * not ap_get_client_block, which answers httpd's own HTML error page for an input error. */
+ * not ap_get_client_block, which answers httpd's own HTML error page for an input error.
+ * httpd's input filter answers that page too once more than LimitRequestBody bytes have been
+ * read, so no read asks beyond it: a chunked body (its size unknown) may then be at most
+ * LimitRequestBody - 1 bytes, the last byte telling that it is too large. */
 static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len,
                      apr_off_t *limit)
 {
@@ -92,16 +95,20 @@ static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len
     int eos = 0, empty = 0;
 
     *limit = lrb > 0 && lrb < (apr_off_t)max ? lrb : (apr_off_t)max;
-    max = (apr_size_t)*limit;
     if (cl != NULL && apr_strtoff(&declared, cl, &end, 10) == APR_SUCCESS && *end == '\0'
         && declared > *limit)
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    if (cl == NULL && lrb > 0 && *limit >= lrb)
+        *limit = lrb - 1;
+    max = (apr_size_t)*limit;
     buf = apr_palloc(r->pool, max + 1);
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!eos) {
-        /* httpd's input filter enforces LimitRequestBody too (APR_ENOSPC: 413) */
+        /* at most max + 1 bytes in all: one byte beyond the limit tells it was passed */
         if ((rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ,
-                                 HUGE_STRING_LEN)) != APR_SUCCESS)
+                                 max - got + 1 < HUGE_STRING_LEN ? max - got + 1
+                                                                 : HUGE_STRING_LEN))
+            != APR_SUCCESS)
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
                    == HTTP_REQUEST_ENTITY_TOO_LARGE ? HTTP_REQUEST_ENTITY_TOO_LARGE
                                                     : HTTP_BAD_REQUEST;

@@ -66,7 +66,7 @@ my @bad = (
   ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4;
+plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4 + 3 * 3 + 2;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -105,6 +105,28 @@ ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body ove
     ok t_cmp($r->code . ' ' . (body_json($r)->{error} // ''), '413 invalid_request',
              'body over LimitRequestBody: 413 invalid_request');
     ok t_cmp(body_json($r)->{message} // '', qr/larger than 100 bytes/, 'and the limit that applied');
+    # chunked, no size ahead: the body is read only up to LimitRequestBody, so the answer is
+    # ours (JSON), not httpd's HTML page for a body past its limit
+    my $chunked = sub {
+        my ($body) = @_;
+        my $half = int(length($body) / 2);
+        my $chunks = join '', map { sprintf("%x\r\n%s\r\n", length $_, $_) }
+                     substr($body, 0, $half), substr($body, $half);
+        return EKeyTest::raw_request("POST /token-small HTTP/1.1\r\nHost: localhost\r\n"
+            . "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            . "Connection: close\r\n\r\n${chunks}0\r\n\r\n");
+    };
+    for my $n (100, 300, 20000) {
+        my $c = $chunked->('{"sub":"' . ('a' x ($n - 10)) . '"}');
+        ok t_cmp($c->code . ' ' . (body_json($c)->{error} // ''), '413 invalid_request',
+                 "chunked body of $n bytes over LimitRequestBody 100: 413 invalid_request");
+        ok t_cmp($c->header('Content-Type') // '', qr{^application/json}, '... as JSON');
+        ok t_cmp(body_json($c)->{message} // '', qr/larger than 99 bytes/, '... naming the limit');
+    }
+    my $c = $chunked->('{"sub":"' . ('a' x 89) . '"}');
+    ok t_cmp($c->code . ' ' . (body_json($c)->{error} // ''), '400 invalid_request',
+             'chunked body of 99 bytes: read whole, judged on its content');
+    ok t_cmp(body_json($c)->{message} // '', qr/'aud'|aud/, '... (it lacks aud)');
     # why the JSON was refused: the parser's class and offset, never the input
     ok t_cmp(body_json(post('/token', '{"sub":'))->{message} // '', qr/\(truncated at byte 7\)/,
              'truncated JSON: the reason');
