@@ -35,6 +35,8 @@ typedef struct {
     apr_interval_time_t io_timeout;      /* 0: 1 s */
     SSL_CTX *tls_ctx;                    /* non-NULL: TLS (ekey_redis_tls_ctx_create) */
     const char *tls_server_name;         /* name the certificate must carry, NULL: host */
+    apr_interval_time_t policy_recheck;  /* a pooled connection's eviction-policy check is
+                                          * repeated after this long; 0: 10 s */
 } ekey_redis_conf_t;
 
 /* A client context for TLS to Redis: TLS 1.2 or later, the server certificate verified

@@ -61,6 +61,7 @@ static const char SCRIPT[] =
 typedef struct conn_t {
     ekey_redis_link_t *c;
     pid_t pid;                        /* the process that connected: never used across fork */
+    apr_time_t checked;               /* when its eviction policy was last seen safe */
     struct conn_t *next;
 } conn_t;
 
@@ -69,7 +70,7 @@ typedef struct {
     int port, db;
     SSL_CTX *tls_ctx;                 /* NULL: plain TCP through hiredis */
     struct timeval connect_tv, io_tv;
-    apr_interval_time_t holdoff;
+    apr_interval_time_t holdoff, recheck;
     char sha[2 * SHA_DIGEST_LENGTH + 1];
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;         /* guards idle and down_until */
@@ -271,6 +272,7 @@ static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
     }
     (*out)->c = c;
     (*out)->pid = getpid();
+    (*out)->checked = apr_time_now();
     return EKEY_OK;
 }
 
@@ -298,6 +300,19 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
         conn_t *next = stale->next;
         conn_close(stale);
         stale = next;
+    }
+    /* CONFIG SET can change the policy under a pooled connection: look again now and then;
+     * a link that fails the look is replaced by a new one, which looks once more */
+    if (k != NULL && apr_time_now() - k->checked >= rs->recheck) {
+        ekey_error_t ignored;
+
+        if (check_policy(k->c, &ignored) == EKEY_OK) {
+            k->checked = apr_time_now();
+        }
+        else {
+            conn_close(k);
+            k = NULL;
+        }
     }
     if ((*out = k) != NULL)
         return EKEY_OK;
@@ -510,6 +525,7 @@ ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
         rs->holdoff = apr_time_from_msec(50);
     if (rs->holdoff > apr_time_from_sec(1))
         rs->holdoff = apr_time_from_sec(1);
+    rs->recheck = conf->policy_recheck > 0 ? conf->policy_recheck : apr_time_from_sec(10);
     SHA1((const unsigned char *)SCRIPT, sizeof(SCRIPT) - 1, md);
     for (i = 0; i < SHA_DIGEST_LENGTH; i++)
         apr_snprintf(rs->sha + 2 * i, 3, "%02x", md[i]);

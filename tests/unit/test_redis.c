@@ -161,7 +161,7 @@ static ekey_consume_t req(const char *trace, apr_int64_t limit, const char *jti)
 
 static ekey_redis_conf_t conf(void)
 {
-    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0, NULL, NULL };
+    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0, NULL, NULL, 0 };
     c.port = port;
     c.connect_timeout = apr_time_from_msec(300);
     c.io_timeout = apr_time_from_msec(300);
@@ -348,6 +348,39 @@ static void test_eviction_policy(void **state)
     cmd_ok("CONFIG", "SET", "maxmemory-policy", "noeviction");
     assert_status(consume_retry(store(p), &c), EKEY_OK);
     cmd_ok("CONFIG", "SET", "maxmemory", "0");
+}
+
+/* A policy changed under a pooled connection is seen at its next check (policy_recheck):
+ * the connection that looked safe when it was made does not stay trusted for ever. */
+static void test_eviction_policy_recheck(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    ekey_redis_conf_t rc = conf();
+    ekey_consume_t c = req("recheck", 5, NULL);
+    ekey_store_t *st, *slow;
+    apr_int64_t left;
+    ekey_error_t err;
+
+    rc.policy_recheck = apr_time_from_msec(20);
+    st = store_with(p, &rc);
+    slow = store(p);                        /* the default: 10 s */
+    assert_status(consume(st, &c, NULL), EKEY_OK);
+    assert_status(consume(slow, &c, NULL), EKEY_OK);
+    cmd_ok("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    cmd_ok("CONFIG", "SET", "maxmemory", "100mb");
+    /* within the interval the pooled connection is used as it is */
+    assert_status(consume(slow, &c, NULL), EKEY_OK);
+    apr_sleep(apr_time_from_msec(30));
+    assert_status(st->consume(st, &c, &left, &err), EKEY_E_STORE_UNAVAILABLE);
+    assert_non_null(strstr(err.text, "noeviction"));
+    assert_int_equal(left, 0);
+    cmd_ok("CONFIG", "SET", "maxmemory-policy", "noeviction");
+    cmd_ok("CONFIG", "SET", "maxmemory", "0");
+    /* the uses refused were not counted: 3 of 5 spent (st once, slow twice) */
+    assert_status(consume_retry(st, &c), EKEY_OK);
+    assert_status(consume(st, &c, &left), EKEY_OK);
+    assert_int_equal(left, 0);
+    assert_status(consume(st, &c, NULL), EKEY_E_REPLAY);
 }
 
 static void test_auth_and_db(void **state)
@@ -594,6 +627,7 @@ int main(void)
         EKEY_TEST(test_argv_keys),
         EKEY_TEST(test_error_replies),
         EKEY_TEST(test_eviction_policy),
+        EKEY_TEST(test_eviction_policy_recheck),
         EKEY_TEST(test_auth_and_db),
         EKEY_TEST(test_bad_args),
         EKEY_TEST(test_processes),
