@@ -44,12 +44,14 @@ static const command_rec ekey_cmds[] = {
                   "scheme://host[:port] clients use: the base of the expected DPoP htu "
                   "(default: the server's scheme, ServerName and port)"),
     /* not in .htaccess: a use is remembered until exp plus the largest skew of the
-     * configuration, which must be known at startup (ekey_check_config) */
+     * configuration, a proof's jti until iat plus the largest age and skew, which must be
+     * known at startup (ekey_check_config) */
     AP_INIT_TAKE1("EKeyClockSkew", ekey_set_dir_int, (void *)&ekey_f_skew,
                   ACCESS_CONF | RSRC_CONF,
                   "allowed clock skew in seconds, 0..300 (default 30)"),
     AP_INIT_TAKE1("EKeyProofMaxAge", ekey_set_dir_int, (void *)&ekey_f_proof_max_age,
-                  DIR_CMD, "maximum age of a DPoP proof in seconds, 1..3600 (default 60)"),
+                  ACCESS_CONF | RSRC_CONF,
+                  "maximum age of a DPoP proof in seconds, 1..3600 (default 60)"),
     AP_INIT_TAKE1("EKeyMaxTTL", ekey_set_dir_int, (void *)&ekey_f_max_ttl, DIR_CMD,
                   "maximum token lifetime exp - iat in seconds, 1..86400 (default 300)"),
     AP_INIT_TAKE1("EKeyMaxUses", ekey_set_dir_int, (void *)&ekey_f_max_uses, DIR_CMD,

@@ -422,6 +422,7 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
     const ekey_token_t *t;
     ekey_consume_t *c;
     const char *raw = NULL;
+    apr_int64_t skew;
     ekey_status_t st;
 
     if ((st = verify_token(r, top, dc, rq, &raw)) != EKEY_OK)
@@ -443,12 +444,17 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
     c->limit = t->limit;
     /* kept while any location that shares the store could still accept the token (another
      * one may allow more skew than this one) */
-    c->trace_expires = t->exp + (ekey_skew_max() > dc->skew ? ekey_skew_max() : dc->skew);
+    skew = ekey_skew_max() > dc->skew ? ekey_skew_max() : dc->skew;
+    c->trace_expires = t->exp + skew;
     c->now = apr_time_sec(top->request_time);
     if (dpop != NULL) {
+        /* the same: a location with a longer EKeyProofMaxAge (another host of the same
+         * public origin) still accepts this proof after this one stopped */
         c->jti = dpop->jti;
         c->jkt = dpop->jkt;
-        c->jti_expires = dpop->iat + dc->proof_max_age + dc->skew;
+        c->jti_expires = dpop->iat + skew
+            + (ekey_proof_age_max() > dc->proof_max_age ? ekey_proof_age_max()
+                                                        : dc->proof_max_age);
     }
     return EKEY_OK;
 }

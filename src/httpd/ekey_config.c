@@ -251,13 +251,18 @@ const char *ekey_set_dir_string(cmd_parms *cmd, void *dconf, const char *arg)
     return set_string(cmd, dconf, arg, cmd->info == &ekey_f_realm);
 }
 
-/* The largest EKeyClockSkew of the configuration, found by ekey_check_config (every start
- * and restart, before the children exist). */
-static apr_int64_t skew_max = EKEY_DEFAULT_SKEW;
+/* The largest EKeyClockSkew and EKeyProofMaxAge of the configuration, found by
+ * ekey_check_config (every start and restart, before the children exist). */
+static apr_int64_t skew_max = EKEY_DEFAULT_SKEW, proof_age_max = EKEY_DEFAULT_PROOF_AGE;
 
 apr_int64_t ekey_skew_max(void)
 {
     return skew_max;
+}
+
+apr_int64_t ekey_proof_age_max(void)
+{
+    return proof_age_max;
 }
 
 const char *ekey_set_dir_int(cmd_parms *cmd, void *dconf, const char *arg)
@@ -581,10 +586,11 @@ int ekey_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
     server_rec *sv, *t;
     const ekey_dir_rec_t *d;
     const ekey_dir_conf_t *dflt;
-    apr_int64_t skew;
+    apr_int64_t skew, age;
     int i, rv = ekey_store_check_config(pconf, s);
 
     skew_max = 0;
+    proof_age_max = 0;
     for (sv = s; sv != NULL; sv = sv->next) {
         d = (const ekey_dir_rec_t *)ekey_srv_conf(sv)->dirs->elts;
         dflt = ap_get_module_config(sv->lookup_defaults, &ekey_module);
@@ -594,6 +600,10 @@ int ekey_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
             skew = d[i].conf->skew_set ? d[i].conf->skew : dflt->skew;
             if (skew > skew_max)
                 skew_max = skew;
+            age = d[i].conf->proof_max_age_set ? d[i].conf->proof_max_age
+                                               : dflt->proof_max_age;
+            if (age > proof_age_max)
+                proof_age_max = age;
             if (d[i].path == NULL)
                 continue;           /* server-level values are defaults, not locations */
             /* a main-server section applies to every virtual host */

@@ -165,6 +165,7 @@ void ekey_store_child_init(apr_pool_t *pchild, server_rec *s);
 /* The largest EKeyClockSkew anywhere in the configuration: a trace's use count is kept until
  * exp plus it, since every location sharing the store accepts the token that long at most. */
 apr_int64_t ekey_skew_max(void);
+apr_int64_t ekey_proof_age_max(void);
 
 /* ekey_authn.c */
 int ekey_post_read_request(request_rec *r);

@@ -10,7 +10,7 @@ use Time::HiRes qw(time sleep);
 use EKeyTest;
 use EKeyCheck;
 
-plan tests => 5;
+plan tests => 8;
 
 sub spend {
     my ($vhost, $t, $c, $k) = @_;
@@ -30,4 +30,24 @@ sleep($now + 4 - time) if $now + 4 > time;        # past exp: the strict host's 
 ok t_cmp(spend('ekey_skew_tight', $t, $c, $k), '401 token_expired', 'expired at the strict host');
 ok t_cmp(spend('ekey_skew_loose', $t, $c, $k), '401 replay_detected',
          'still spent at the lenient host, which accepts it for 120 s more');
+# The same for a proof's jti: kept while any location sharing the store accepts the proof
+# (EKEY_SPEC 12.1: iat + A + S with the largest A and S), not only its own EKeyProofMaxAge.
+{
+    my $k2 = client_key();
+    my $n = int(time);
+    my ($t2, $c2) = token(key => $k2, claims => { iat => $n, exp => $n + 60,
+                                                  cap => { action => 'POST:/agepay', limit => 5 } });
+    my $url = base_url('ekey_age_tight') . '/agepay';
+    my $p = proof($k2, 'POST', $url, $t2, $c2->{trace}, now => $n);
+    my $send = sub {
+        my $r = send_req(vhost => $_[0], path => '/agepay',
+                         headers => [['Authorization' => "EKey $t2"], ['DPoP' => $p]]);
+        return $r->code . ' ' . (body_json($r)->{error} // 'ok');
+    };
+    ok t_cmp($send->('ekey_age_tight'), '200 ok', 'proof used at the host allowing 1 s');
+    sleep($n + 3 - time) if $n + 3 > time;
+    ok t_cmp($send->('ekey_age_tight'), '401 invalid_proof', 'too old there now');
+    ok t_cmp($send->('ekey_age_loose'), '401 replay_detected',
+             'still spent at the host of the same origin allowing 120 s');
+}
 no_crashes();
