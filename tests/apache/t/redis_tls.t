@@ -3,7 +3,8 @@
 # that uses are counted in Redis over TLS, that every TLS failure (server certificate from
 # another CA, wrong server name, a client certificate Redis requires but httpd lacks) is 503
 # replay_store_unavailable with the backend untouched, that a required client certificate
-# works, and that a Redis restarted under a running httpd serves again.
+# works, and that a Redis restarted under a running httpd serves again, without losing a
+# request on the connections it closed.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -13,7 +14,7 @@ use POSIX ();
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 22;
+plan tests => 23;
 
 my $dir = t_root() . '/logs/redistls';
 -d $dir or mkdir $dir or die "$dir: $!";
@@ -149,6 +150,17 @@ sub refused_case {
     sleep 0.6;
     my ($thawed) = spend($inst);
     ok t_cmp($thawed, '200 ok', 'TLS Redis running again: 200');
+
+    # every child holds an idle TLS connection, then Redis restarts under them: a closed
+    # link is found before anything is sent on it (a command is sent once), so none is lost
+    spend($inst) for 1 .. 12;
+    stop_redis($r_ok);
+    $r_ok = tls_redis($p_ok, 'server', 'ca', 'no');
+    sleep 0.3;
+    my %got;
+    $got{ (spend($inst))[0] }++ for 1 .. 12;
+    ok t_cmp(join(', ', map { "$_ x$got{$_}" } sort keys %got), '200 ok x12',
+             'TLS Redis restarted under idle connections: no request lost');
     ok t_cmp(instance_stop($inst), 1, 'TLS to Redis: httpd stopped');
 }
 
