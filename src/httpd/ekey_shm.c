@@ -106,8 +106,6 @@ void ekey_shm_register(apr_pool_t *pconf)
     ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-/* pconf pre-cleanup, before mod_slotmem_shm writes the snapshot: no use counted by an old
- * child may come after it. Only the parent seals (children never clear pconf, but be sure). */
 /* The saved entries to the carry file (mode 0600, written whole or removed; a failure is
  * logged: a start with another capacity would then not find the counts). */
 static void write_carry(const void *data, apr_size_t len)
@@ -129,9 +127,9 @@ static void write_carry(const void *data, apr_size_t len)
             return;
         (void)unlink(carry_path);
     }
-    ap_log_error(APLOG_MARK, APLOG_ERR, errno, NULL, "EKEY00311: cannot write %s: a start "
-                 "with another EKeyReplayCapacity will refuse, the same capacity restores "
-                 "the table as before", carry_path);
+    ap_log_error(APLOG_MARK, APLOG_ERR, errno, NULL, "EKEY00311: cannot write %s: start "
+                 "with the same EKeyReplayCapacity (its table is restored as before); with "
+                 "another one the counts it held would be missing", carry_path);
 }
 
 /* The carry file into r->carry (malloc): 1 read, 0 there is none, -1 it is there but not
@@ -168,6 +166,8 @@ static int read_carry(retained_t *r)
     return rv;
 }
 
+/* pconf pre-cleanup, before mod_slotmem_shm writes the snapshot: no use counted by an old
+ * child may come after it. Only the parent seals (children never clear pconf, but be sure). */
 static apr_status_t seal(void *unused)
 {
     retained_t *r = ap_retained_data_get(RETAIN_KEY);

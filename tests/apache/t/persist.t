@@ -13,7 +13,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 27;
+plan tests => 30;
 
 sub code { my ($st, $j) = @_; return "$st " . ($j->{error} // $j->{EKEY_USES_LEFT} // '') }
 
@@ -103,5 +103,18 @@ chmod 0666, "$rp->{dir}/ekey-replay.carry";
 ok t_cmp(instance_start($rp), 0, 'resize, persist: a carry file others may write stops the start');
 ok t_cmp(scalar(grep { /EKEY00312: .*ekey-replay\.carry is not a readable regular file of httpd's user/ } instance_log($rp, 'error_log')), 1,
          'resize, persist: and the log says why');
+
+# the carry file cannot be written at the stop (here a directory is in its place): logged,
+# and the start with another capacity finds no usable file: refused, never an empty table
+unlink "$rp->{dir}/ekey-replay.carry";
+set_capacity($rp, 3000);
+ok t_cmp(instance_start($rp), 1, 'resize, persist: started again with the capacity saved');
+mkdir "$rp->{dir}/ekey-replay.carry" or die "mkdir: $!";
+instance_stop($rp);
+ok t_cmp(scalar(grep { /EKEY00311: cannot write .*ekey-replay\.carry/ } instance_log($rp, 'error_log')), 1,
+         'resize, persist: a carry file that cannot be written is logged at the stop');
+set_capacity($rp, 2000);
+ok t_cmp(instance_start($rp), 0, 'resize, persist: and a start with another capacity is refused');
+rmdir "$rp->{dir}/ekey-replay.carry";
 
 sub spend_many { my ($i, $n) = @_; instance_spend($i, token(key => $k), $k) for 1 .. $n }
