@@ -83,6 +83,10 @@ static ekey_status_t parse_port(url_parts_t *u, const char *c, const char *end,
 
     if (c == end)                   /* "host:" means the default port (RFC 3986 §6.2.3) */
         return EKEY_OK;
+    /* the port is its number: "05100" and "005100" are 5100 alike (a bounded URL bounds
+     * the zeros) */
+    while (end - c > 1 && *c == '0')
+        c++;
     if (end - c > 5)
         return bad(err, "url.port", "port out of range");
     for (; c < end; c++) {

@@ -20,6 +20,9 @@ static const url_case_t url_cases[] = {
     { "http://api.example.com:443/", "http://api.example.com:443/" },
     { "https://api.example.com:8443/payments", "https://api.example.com:8443/payments" },
     { "https://api.example.com:0443/x", "https://api.example.com/x" },
+    { "http://localhost:05100/x", "http://localhost:5100/x" },
+    { "http://localhost:005100/x", "http://localhost:5100/x" },
+    { "http://localhost:0000000080/x", "http://localhost/x" },
     { "https://api.example.com:/x", "https://api.example.com/x" },
     { "http://127.0.0.1:8529/a", "http://127.0.0.1:8529/a" },
     /* empty path (POS-06) */
@@ -107,6 +110,8 @@ static const url_case_t url_cases[] = {
     { "https://a.example:123456/", NULL },
     { "https://a.example:44x/", NULL },
     { "https://a.example:-1/", NULL },
+    { "https://a.example:000000/", NULL },
+    { "https://a.example:0065536/", NULL },
     /* IPv6 literals */
     { "https://[::1/x", NULL },
     { "https://[]/x", NULL },
