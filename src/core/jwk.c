@@ -346,11 +346,34 @@ static apr_size_t cache_bytes(unsigned char *buf, const facts_t *f)
     return 2 * n;
 }
 
-/* kty, crv, use and alg of an untrusted JWK object. */
+/* key_ops (RFC 7517 §4.3): an array of distinct strings, "verify" among them (at most 8:
+ * the RFC defines 8 operations). */
+static int verify_op(json_t *ops)
+{
+    apr_size_t i, j, n = json_array_size(ops);
+    int verify = 0;
+
+    if (!json_is_array(ops) || n > 8)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const char *op = json_string_value(json_array_get(ops, i));
+
+        if (op == NULL)
+            return 0;
+        for (j = 0; j < i; j++)
+            if (strcmp(op, json_string_value(json_array_get(ops, j))) == 0)
+                return 0;
+        verify |= strcmp(op, "verify") == 0;
+    }
+    return verify;
+}
+
+/* kty, crv, use, key_ops, kid and alg of an untrusted JWK object. */
 static ekey_status_t check_members(const curve_t **out, json_t *jwk, ekey_error_t *err)
 {
     const char *kty, *crv, *use, *alg;
     const curve_t *c;
+    json_t *k;
     ekey_status_t st;
     apr_size_t i;
 
@@ -370,6 +393,13 @@ static ekey_status_t check_members(const curve_t **out, json_t *jwk, ekey_error_
         return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "unsupported kty/crv");
     if (use != NULL && strcmp(use, "sig") != 0)
         return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "use is not \"sig\"");
+    /* the other members RFC 7517 defines, where present, must say the same; members it does
+     * not define are ignored (RFC 7517 §4), none of them is read */
+    if ((k = json_object_get(jwk, "kid")) != NULL && !json_is_string(k))
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "kid is not a string");
+    if ((k = json_object_get(jwk, "key_ops")) != NULL && !verify_op(k))
+        return ekey_error_set(err, EKEY_E_JWK, "jwk.parse",
+                              "key_ops is not an array of strings naming \"verify\"");
     /* One key, one algorithm (RFC 8725 §3.1). */
     if (alg != NULL && ekey_alg_from_name(alg) != c->alg)
         return ekey_error_set(err, EKEY_E_JWK, "jwk.parse", "alg does not fit the key");

@@ -64,6 +64,11 @@ static const char *const good_jwks[][2] = {
              "\"ext\":true"), JKT9449 },
     { " { \"y\" : \"" Y9449 "\" , \"x\":\"" X9449 "\",\n\"crv\":\"P-256\",\"kty\":\"EC\" } ",
       JKT9449 },
+    /* members RFC 7517 does not define for this key are ignored (§4): WebCrypto's export
+     * (ext, key_ops) and others; key_ops naming verify among other operations */
+    { EC9449(",\"key_ops\":[\"sign\",\"verify\"],\"x5u\":\"https://x.example/c\",\"n\":\"AQAB\""),
+      JKT9449 },
+    { "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" XED "\",\"y\":\"AA\",\"kid\":\"\"}", JKTED },
     { EC_XY(XA3, YA3), JKTA3 },
     { EC_XY(X_ZERO, Y_ZERO), NULL },                     /* x = 0 is a valid point */
     { "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" XED "\"}", JKTED },
@@ -88,9 +93,9 @@ static void test_parse_good(void **state)
     }
     assert_int_equal(parse_str(p, EC9449(""), &k), EKEY_OK);
     assert_int_equal(ekey_jwk_alg(k), EKEY_ALG_ES256);
-    assert_int_equal(parse_str(p, good_jwks[5][0], &k), EKEY_OK);
-    assert_int_equal(ekey_jwk_alg(k), EKEY_ALG_EDDSA);
     assert_int_equal(parse_str(p, good_jwks[7][0], &k), EKEY_OK);
+    assert_int_equal(ekey_jwk_alg(k), EKEY_ALG_EDDSA);
+    assert_int_equal(parse_str(p, good_jwks[9][0], &k), EKEY_OK);
     assert_int_equal(ekey_jwk_alg(k), EKEY_ALG_ES384);
 }
 
@@ -141,6 +146,13 @@ static const char *const bad_jwks[] = {
     EC9449(",\"alg\":\"ES384\""), EC9449(",\"alg\":\"RS256\""), EC9449(",\"alg\":\"es256\""),
     EC9449(",\"alg\":\"none\""), EC9449(",\"alg\":5"),
     EC9449(",\"use\":\"enc\""), EC9449(",\"use\":\"SIG\""), EC9449(",\"use\":true"),
+    /* the members RFC 7517 defines must say the same: kid a string, key_ops an array of
+     * distinct strings naming verify */
+    EC9449(",\"kid\":5"), EC9449(",\"kid\":null"), EC9449(",\"kid\":[\"a\"]"),
+    EC9449(",\"key_ops\":\"verify\""), EC9449(",\"key_ops\":[\"encrypt\"]"),
+    EC9449(",\"key_ops\":[]"), EC9449(",\"key_ops\":[\"verify\",\"verify\"]"),
+    EC9449(",\"key_ops\":[\"verify\",1]"), EC9449(",\"key_ops\":null"),
+    EC9449(",\"key_ops\":[\"verify\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]"),
     "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" XED "\",\"alg\":\"ES256\"}",
 };
 
