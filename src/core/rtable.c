@@ -35,7 +35,7 @@ typedef struct {
     apr_uint64_t capacity;
     apr_uint64_t k0, k1;            /* SipHash key */
     apr_uint64_t allowed, replays, full_events;
-    apr_uint64_t reserved;
+    apr_int64_t latest;             /* the latest `now` a consume brought (0 before any) */
 } rt_header_t;                      /* 64 bytes */
 
 typedef struct {
@@ -420,6 +420,7 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
     const ekey_consume_t *req = prep != NULL ? prep->req : NULL;
     const apr_uint64_t *kt, *kj;
     apr_size_t ts, js = 0;
+    apr_int64_t now;
     probe_t pt, pj;
     rt_entry_t *e;
     ekey_status_t st;
@@ -429,12 +430,21 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
     if (t == NULL || req == NULL)
         return ekey_error_set(err, EKEY_E_INVALID_ARG, "rtable.consume",
                               "consume without a prepared request");
+    /* The table's time never goes back: a request that brings an older clock (read before
+     * another process's) sees the entries that clock would call live as the table does, so
+     * an entry already reused is not taken for "never seen", and a token whose entry has
+     * expired is refused, not counted again from zero. */
+    now = req->now > t->hdr->latest ? req->now : t->hdr->latest;
+    t->hdr->latest = now;
+    if (req->trace_expires <= now)
+        return ekey_error_set(err, EKEY_E_EXPIRED, "rtable.consume",
+                              "the token's entry has expired");
     kt = prep->kt;
     kj = prep->kj;
     has_jti = prep->has_jti;
-    probe(t, kt, req->now, &pt);
+    probe(t, kt, now, &pt);
     if (has_jti) {
-        probe(t, kj, req->now, &pj);
+        probe(t, kj, now, &pj);
         if (pj.found != t->capacity) {
             t->hdr->replays++;
             return ekey_error_set(err, EKEY_E_JTI_REPLAY, "rtable.consume",
@@ -447,8 +457,7 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
     if (pt.found != t->capacity && t->slots[pt.found].uses >= (apr_uint64_t)req->limit) {
         t->hdr->replays++;
         if (has_jti && pj.free1 != t->capacity)  /* the proof is burnt too: best effort */
-            put(&t->slots[pj.free1], kj, req->jti_expires > req->now ? req->jti_expires
-                                                                     : req->now + 1);
+            put(&t->slots[pj.free1], kj, req->jti_expires > now ? req->jti_expires : now + 1);
         return ekey_error_set(err, EKEY_E_REPLAY, "rtable.consume",
                               "all %ld uses of the token consumed", (long)req->limit);
     }
@@ -461,7 +470,7 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
         e->expires = req->trace_expires;
     e->uses++;
     if (has_jti)
-        put(&t->slots[js], kj, req->jti_expires > req->now ? req->jti_expires : req->now + 1);
+        put(&t->slots[js], kj, req->jti_expires > now ? req->jti_expires : now + 1);
     t->hdr->allowed++;
     *uses_left = req->limit - (apr_int64_t)e->uses;
     return EKEY_OK;

@@ -214,7 +214,7 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     chk.ath = rq->token->ath;
     chk.nonce = rq->token->trace;
     chk.jkt = rq->token->jkt;
-    chk.now = apr_time_sec(top->request_time);
+    chk.now = rq->now;
     chk.max_age = dc->proof_max_age;
     chk.skew = dc->skew;
     chk.max_len = (apr_size_t)dc->max_len;
@@ -396,7 +396,7 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
     pol.keys = dc->keys;
     pol.issuer = dc->issuer;
     pol.audience = dc->audience;
-    pol.now = apr_time_sec(top->request_time);
+    pol.now = rq->now;
     pol.skew = dc->skew;
     pol.max_ttl = dc->max_ttl;
     pol.max_limit = dc->max_uses;
@@ -446,7 +446,7 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
      * one may allow more skew than this one) */
     skew = ekey_skew_max() > dc->skew ? ekey_skew_max() : dc->skew;
     c->trace_expires = t->exp + skew;
-    c->now = apr_time_sec(top->request_time);
+    c->now = rq->now;
     if (dpop != NULL) {
         /* the same: a location with a longer EKeyProofMaxAge (another host of the same
          * public origin) still accepts this proof after this one stopped */
@@ -569,6 +569,7 @@ static int verify_request(request_rec *r, request_rec *top)
         forget_credentials(r, top);
         return ekey_respond(r, rq, EKEY_E_INTERNAL);
     }
+    rq->now = apr_time_sec(apr_time_now());
     st = verify(r, top, dc, rq);
     forget_credentials(r, top);
     if (st != EKEY_OK)

@@ -97,6 +97,9 @@ typedef struct {
     const ekey_token_t *token;      /* verified claims (NULL before the signature passed) */
     const ekey_dir_conf_t *dc;      /* policy of the deciding location */
     apr_int64_t uses_left;          /* -1: unknown */
+    apr_int64_t now;                /* the clock when the credentials are checked: not
+                                     * request_time, which a client that sends its header
+                                     * fields slowly leaves behind (an expired token) */
     const char *jkt;                /* thumbprint of the proof key (DPoP) */
     const char *spiffe_id;          /* SPIFFE ID of the client certificate, if any */
     ekey_error_t err;               /* detail for the error log (never sent) */

@@ -333,7 +333,7 @@ static int check_proof(mint_ctx_t *x)
     chk.method = "POST";
     chk.htu = token_url(x->r, x->c);
     chk.jkt = x->m.jkt;                 /* the proof's key must be the submitted jwk */
-    chk.now = apr_time_sec(x->r->request_time);
+    chk.now = apr_time_sec(apr_time_now());    /* not request_time: the body came later */
     chk.max_age = EKEY_DEFAULT_PROOF_AGE;
     chk.skew = EKEY_DEFAULT_SKEW;
     if ((st = ekey_dpop_verify(&d, x->r->pool, proof, strlen(proof), &chk, NULL)) != EKEY_OK)
@@ -468,7 +468,7 @@ int ekey_iss_token_handler(request_rec *r)
         return ekey_iss_error(r, x.status, x.code, x.message);
     }
     x.m.iss = x.c->name;
-    x.m.now = apr_time_sec(r->request_time);
+    x.m.now = apr_time_sec(apr_time_now());
     /* the last EKeyIssuerSigningKey listed is the newest and signs */
     if (ekey_token_mint(&token, &t, r->pool, &x.m,
                         APR_ARRAY_IDX(x.c->signers, x.c->signers->nelts - 1, const ekey_jwk_t *),

@@ -273,6 +273,18 @@ static void test_expired_slots_in_chain(void **state)
         c.now = NOW + 20;
         assert_status(consume(t, &c, NULL), EKEY_E_STORE_FULL);
     }
+    /* t0's slot was reused at NOW + 20: a request that brings an older clock (NOW, read
+     * before another's; or a client that sent its header fields slowly) must not find
+     * t0 "never seen" and count it from zero: the table's time does not go back */
+    for (i = 0; i < 4; i++) {
+        ekey_consume_t c = req(apr_psprintf(p, "t%d", i), 1, NULL);
+        c.trace_expires = NOW + 10;
+        assert_status(consume(t, &c, NULL), EKEY_E_EXPIRED);
+    }
+    {   /* and a live entry is still a replay for an old clock */
+        ekey_consume_t c = req("t5", 1, NULL);
+        assert_status(consume(t, &c, NULL), EKEY_E_REPLAY);
+    }
 }
 
 /* Many ids in a big table: each is counted on its own (no collisions, no lost entries). */

@@ -7,10 +7,12 @@ use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
 use Time::HiRes qw(time sleep);
+use IO::Socket::INET ();
+use HTTP::Response ();
 use EKeyTest;
 use EKeyCheck;
 
-plan tests => 8;
+plan tests => 9;
 
 sub spend {
     my ($vhost, $t, $c, $k) = @_;
@@ -49,5 +51,26 @@ ok t_cmp(spend('ekey_skew_loose', $t, $c, $k), '401 replay_detected',
     ok t_cmp($send->('ekey_age_tight'), '401 invalid_proof', 'too old there now');
     ok t_cmp($send->('ekey_age_loose'), '401 replay_detected',
              'still spent at the host of the same origin allowing 120 s');
+}
+# The clock the verifier reads is the one of the check, not the request line's: a client
+# that sends the request line, then its header fields after the token's exp, gets
+# token_expired (it got 200 while request_time was taken for now).
+{
+    my $k3 = client_key();
+    my $n = int(time);
+    my ($t3, $c3) = token(key => $k3, claims => { iat => $n, exp => $n + 2,
+                                                  cap => { action => 'POST:/skewpay', limit => 1 } });
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => vhost_port('ekey_skew_tight'),
+                                     Timeout => 30) or die "connect: $!";
+    print $sock "POST /skewpay HTTP/1.1\r\nHost: localhost\r\n";
+    sleep($n + 4 - time) if $n + 4 > time;            # past exp, and the skew here is 0
+    my $p = proof($k3, 'POST', base_url('ekey_skew_tight') . '/skewpay', $t3, $c3->{trace});
+    print $sock "Authorization: EKey $t3\r\nDPoP: $p\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    my $answer = '';
+    while (defined(my $line = <$sock>)) { $answer .= $line }
+    close $sock;
+    my $res = HTTP::Response->parse($answer);
+    ok t_cmp($res->code . ' ' . (body_json($res)->{error} // 'ok'), '401 token_expired',
+             'header fields sent after exp: token_expired, whenever the request line came');
 }
 no_crashes();
