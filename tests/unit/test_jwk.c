@@ -22,6 +22,7 @@
 #define JKTA3 "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"
 /* RFC 8037 A.2/A.3 Ed25519 key and thumbprint. */
 #define XED "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+#define OKP_X(x) "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" x "\"}"
 #define JKTED "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
 /* P-384 fixture p384.pem. */
 #define X384 "o93Pzh_iEhG0Tznmzq95RZOk4m1Ui1M_OuxvCI9UyMGgpljucwcYVYQj7Dg2Ir63"
@@ -154,6 +155,24 @@ static const char *const bad_jwks[] = {
     EC9449(",\"key_ops\":[\"verify\",1]"), EC9449(",\"key_ops\":null"),
     EC9449(",\"key_ops\":[\"verify\",\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]"),
     "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" XED "\",\"alg\":\"ES256\"}",
+    /* Ed25519 points of small order (orders 4, 1, 2, 8, 8; either sign of x), for which a
+     * signature verifies without a private key, and encodings of y >= p */
+    OKP_X("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    OKP_X("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA"),
+    OKP_X("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    OKP_X("AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA"),
+    OKP_X("7P_______________________________________38"),
+    OKP_X("7P________________________________________8"),
+    OKP_X("JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_AU"),
+    OKP_X("JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_IU"),
+    OKP_X("xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA3o"),
+    OKP_X("xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA_o"),
+    OKP_X("7f_______________________________________38"),
+    OKP_X("7f________________________________________8"),
+    OKP_X("7v_______________________________________38"),
+    OKP_X("7v________________________________________8"),
+    OKP_X("_________________________________________38"),
+    OKP_X("__________________________________________8"),
 };
 
 static void test_parse_bad(void **state)

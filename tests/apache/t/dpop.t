@@ -69,6 +69,14 @@ push @cases,
  ['proof ath of another token', mut(proof => { claims => { ath => b64u(sha256('x')) } }), 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['proof wrong nonce', mut(proof => { claims => { nonce => b64u(random_bytes(16)) } }), 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['proof without jti', mut(proof => { claims => { jti => undef } }), 401, 'invalid_proof', 'invalid_dpop_proof'],
+ # the identity point as an Ed25519 key: R = identity and S = 0 "verify" every message, so a
+ # token bound to it would be a bearer token; the key is refused (issuer and verifier)
+ ['Ed25519 proof key of small order', sub {
+     my $j = { kty => 'OKP', crv => 'Ed25519', x => 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
+     my ($t, $c) = token(key => client_key(), claims => { cnf => { jkt => EKeyTest::jkt($j) } });
+     my $p = proof(client_key(), 'POST', EKeyTest::base_url() . '/payments', $t, $c->{trace},
+                   hdr => { alg => 'EdDSA', jwk => $j }, sig_b64 => EKeyTest::b64u("\x01" . ("\0" x 63)));
+     send_pair($t, $p)->() }, 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['proof signature flipped', mut(proof => { sig_mutate => sub { my $s = shift; substr($s, 40, 1) ^= "\x80"; $s } }), 401, 'invalid_proof', 'invalid_dpop_proof'],
  ['capability for another path', mut(token => { claims => { cap => { action => 'POST:/refunds', limit => 1 } } }), 403, 'capability_mismatch', 'insufficient_scope'],
  ['capability for another method', mut(token => { claims => { cap => { action => 'GET:/payments', limit => 1 } } }), 403, 'capability_mismatch', 'insufficient_scope'],

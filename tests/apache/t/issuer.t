@@ -42,6 +42,8 @@ my @bad = (
   ['malformed action', body(cap => { action => 'POST /payments', limit => 1 }), 400],
   ['action with dot segment', body(cap => { action => 'POST:/a/../payments', limit => 1 }), 400],
   ['jwk with private d', body(jwk => { %{ pub_jwk($key) }, d => $key->export_key_jwk('private', 1)->{d} }), 400],
+  # an Ed25519 key of small order (the identity): signatures verify without a private key
+  ['Ed25519 jwk of small order', body(jwk => { kty => 'OKP', crv => 'Ed25519', x => 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 400],
   ['jwk wrong curve', body(jwk => { %{ pub_jwk($key) }, crv => 'P-384' }), 400],
   ['jwk missing', body(jwk => undef), 400],
   ['client sets trace', body(trace => 'AAAAAAAAAAAAAAAAAAAAAA'), 400],
