@@ -94,6 +94,9 @@ static int collect_spoofs(void *names, const char *key, const char *value)
 
 /* A client never sends what we hand to backends: drop every request header named like our
  * identity (EKey-*, X-EKey-*, X_EKey_*), on every location (SECURITY-CASES APX-01). */
+static void drop_credentials(request_rec *q);
+static int has_ekey_credential(const char *v);
+
 int ekey_post_read_request(request_rec *r)
 {
     apr_array_header_t *names;
@@ -101,6 +104,12 @@ int ekey_post_read_request(request_rec *r)
 
     if (r->main != NULL || r->prev != NULL)
         return DECLINED;
+    /* httpd answers TRACE (TraceEnable On) before any location's authentication, echoing
+     * the request's header fields: never an E-Key or a proof (cross-site tracing) */
+    if (r->method_number == M_TRACE
+        && (has_ekey_credential(apr_table_get(r->headers_in, "Authorization"))
+            || apr_table_get(r->headers_in, "DPoP") != NULL))
+        drop_credentials(r);
     names = apr_array_make(r->pool, 1, sizeof(const char *));
     apr_table_do(collect_spoofs, names, r->headers_in, NULL);
     for (i = 0; i < names->nelts; i++) {

@@ -3,7 +3,8 @@
 # public, so no request without credentials, and no other key holder, gets it from the
 # cache. APX-06 and 0.3 item 4: no log format sees the token or the proof, also when httpd
 # refuses the request before mod_ekey is asked (Require ip, an encoded slash); another
-# scheme's credentials are left alone.
+# scheme's credentials are left alone. TRACE (answered by httpd before any authentication)
+# never echoes an E-Key or a proof.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -22,7 +23,7 @@ sub pair_for {
                      token => { claims => { cap => { action => "GET:$path", limit => 1 }, %o } });
 }
 
-plan tests => 3 * ASSERTS_ALLOWED + 2 + ASSERTS_REFUSED * 2 + 2 + 1 + 4 + 2 + 1;
+plan tests => 3 * ASSERTS_ALLOWED + 2 + ASSERTS_REFUSED * 2 + 2 + 1 + 4 + 2 + 1 + 3;
 
 # APX-04, on the virtual host with CacheQuickHandler Off
 my $vh = 'ekey_cache';
@@ -62,4 +63,16 @@ my @leaks = grep { index($log, $_) >= 0 } ($tg, $pg, $te, $pe, $tn, $pn);
 ok t_cmp(scalar(@leaks), 0, 'no token or proof in the access log');
 ok t_cmp($log, qr/\|Basic YWdlbnQ6cGFzcw==\|/, 'another scheme is logged as it came');
 ok t_cmp(scalar(() = $log =~ /^GET /mg) >= 5 ? 'logged' : $log, 'logged', 'the requests were logged');
+# TRACE: httpd echoes the request's header fields (TraceEnable On, its default) before any
+# location's authentication runs; the E-Key and the proof are not among them
+{
+    my ($t, $p) = mint_pair();
+    my $r = send_req(method => 'TRACE', path => '/payments',
+                     headers => [['Authorization' => "EKey $t"], ['DPoP' => $p], ['X-Other' => 'kept']]);
+    my $echo = $r->decoded_content // '';
+    ok t_cmp($r->code, 200, 'TRACE is answered by httpd (TraceEnable On)');
+    ok t_cmp($echo, qr/X-Other: kept/, '... with the header fields echoed');
+    ok t_cmp(index($echo, $t) < 0 && index($echo, $p) < 0 && $echo !~ /^(Authorization|DPoP):/mi
+             ? 'absent' : 'echoed', 'absent', '... but never the E-Key or the proof');
+}
 no_crashes();
