@@ -442,6 +442,12 @@ ekey_status_t ekey_http_parse_authorization(const char **token, apr_size_t *len,
                                             const char *value, apr_size_t max_len,
                                             ekey_error_t *err) EKEY_WUR;
 
+/* A Cache-Control value (NULL: none) rewritten so that no shared cache may store the answer
+ * (RFC 9111 §5.2.2.7): `public` and `s-maxage` are dropped and `private` is added unless
+ * `private` or `no-store` is there; every other directive is kept as it was. NULL when the
+ * value needs no change. Allocated from p. */
+const char *ekey_http_private_cache_control(apr_pool_t *p, const char *value);
+
 /* ----------------------------------------------------------------- replay */
 
 /* One atomic consume request. */

@@ -25,6 +25,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "ekey.h"
 
 static int is_tchar(int c)
@@ -110,4 +112,71 @@ ekey_status_t ekey_http_parse_authorization(const char **token, apr_size_t *len,
     *token = tok;
     *len = n;
     return EKEY_OK;
+}
+
+/* One directive of a Cache-Control list: [start, end) trimmed, with its name's length. A
+ * quoted-string argument may hold commas (private="a, b"). */
+static const char *next_directive(const char *s, const char **start, const char **end,
+                                  apr_size_t *name_len)
+{
+    int quoted = 0;
+
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    *start = s;
+    for (; *s != '\0' && (quoted || *s != ','); s++) {
+        if (quoted && *s == '\\' && s[1] != '\0')
+            s++;
+        else if (*s == '"')
+            quoted = !quoted;
+    }
+    *end = s;
+    while (*end > *start && ((*end)[-1] == ' ' || (*end)[-1] == '\t'))
+        (*end)--;
+    for (*name_len = 0; *start + *name_len < *end && (*start)[*name_len] != '='
+                        && (*start)[*name_len] != ' ' && (*start)[*name_len] != '\t';
+         (*name_len)++)
+        ;
+    return s;
+}
+
+static int named(const char *d, apr_size_t n, const char *name)
+{
+    return n == strlen(name) && strncasecmp(d, name, n) == 0;
+}
+
+const char *ekey_http_private_cache_control(apr_pool_t *p, const char *value)
+{
+    const char *s = value, *d, *e;
+    char *out, *o;
+    apr_size_t n;
+    int changed = 0, closed = 0;
+
+    if (value == NULL)
+        return "private";
+    o = out = apr_palloc(p, strlen(value) + sizeof(", private"));
+    while (*s != '\0') {
+        s = next_directive(s, &d, &e, &n);
+        if (d == e)
+            continue;
+        if (named(d, n, "public") || named(d, n, "s-maxage")) {
+            changed = 1;
+            continue;
+        }
+        /* private="Set-Cookie" hides those fields only: the rest may still be stored */
+        closed |= (named(d, n, "private") && d + n == e) || named(d, n, "no-store");
+        if (o != out) {
+            memcpy(o, ", ", 2);
+            o += 2;
+        }
+        memcpy(o, d, (apr_size_t)(e - d));
+        o += e - d;
+    }
+    if (!closed) {
+        memcpy(o, o != out ? ", private" : "private", o != out ? 9 : 7);
+        o += o != out ? 9 : 7;
+        changed = 1;
+    }
+    *o = '\0';
+    return changed ? out : NULL;
 }

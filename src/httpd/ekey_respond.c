@@ -211,9 +211,53 @@ int ekey_note_auth_failure(request_rec *r, const char *auth_type)
 
 /* Our answer is being sent: label the body JSON, and turn mod_authz_core's 401 into our
  * 403 for insufficient_capability. */
+/* An answer under an E-Key is for its holder only: no shared cache downstream (a proxy or
+ * CDN in front of httpd) may store it and serve it to others, who would then need no key
+ * at all, whatever the backend's Cache-Control says (`public` included). */
+void ekey_insert_private_filter(request_rec *r)
+{
+    ekey_req_t *rq = r->main == NULL ? ekey_req_get(r) : NULL;
+
+    if (rq != NULL && rq->status == EKEY_OK && rq->consumed)
+        ap_add_output_filter(EKEY_PRIVATE_FILTER, NULL, r, r->connection);
+}
+
+typedef struct {
+    apr_pool_t *pool;
+    const char *all;
+} joined_t;
+
+static int join_values(void *data, const char *key, const char *value)
+{
+    joined_t *j = data;
+
+    (void)key;
+    j->all = j->all == NULL ? value : apr_pstrcat(j->pool, j->all, ", ", value, NULL);
+    return 1;
+}
+
+apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    joined_t j = { r->pool, NULL };
+    const char *v;
+
+    /* the backend's fields, from either table (err_headers_out goes out with every status) */
+    apr_table_do(join_values, &j, r->headers_out, "Cache-Control", NULL);
+    apr_table_do(join_values, &j, r->err_headers_out, "Cache-Control", NULL);
+    if ((v = ekey_http_private_cache_control(r->pool, j.all)) != NULL) {
+        apr_table_unset(r->headers_out, "Cache-Control");
+        apr_table_setn(r->err_headers_out, "Cache-Control", v);
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
 void ekey_insert_error_filter(request_rec *r)
 {
     ekey_req_t *rq = ekey_req_get(r);
+
+    ekey_insert_private_filter(r);
 
     /* httpd's own 401 or 403 under an E-Key location (Require ip refused before we were
      * asked): not stored by any cache either (SECURITY-CASES 0.3.5) */

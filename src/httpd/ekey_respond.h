@@ -10,6 +10,7 @@
 #include "ekey_config.h"
 
 #define EKEY_ERROR_FILTER "EKEY_ERROR_JSON"
+#define EKEY_PRIVATE_FILTER "EKEY_PRIVATE"
 
 /* The HTTP status for st (401, 400, 403, 503, 500). */
 int ekey_respond_http_status(ekey_status_t st);
@@ -23,5 +24,7 @@ int ekey_respond(request_rec *r, ekey_req_t *rq, ekey_status_t st);
 int ekey_note_auth_failure(request_rec *r, const char *auth_type);
 void ekey_insert_error_filter(request_rec *r);
 apr_status_t ekey_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+void ekey_insert_private_filter(request_rec *r);
+apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 #endif /* EKEY_RESPOND_H */

@@ -139,12 +139,48 @@ static void test_http_length(void **state)
     assert_status(ekey_http_parse_authorization(&tok, &len, "EKey    abcd", 4, NULL), EKEY_OK);
 }
 
+/* What a shared cache may store of an answer under an E-Key: nothing. */
+static void test_private_cache_control(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    static const char *const cases[][2] = {
+        { "public, max-age=600", "max-age=600, private" },
+        { "max-age=600", "max-age=600, private" },
+        { "PUBLIC,S-MAXAGE=60 ,must-revalidate", "must-revalidate, private" },
+        { "s-maxage=\"60\"", "private" },
+        { "public", "private" },
+        { "", "private" },
+        { " , ,", "private" },
+        { "no-cache=\"a, public\", max-age=5", "no-cache=\"a, public\", max-age=5, private" },
+        { "x=\"q\\\"uote, public\", public", "x=\"q\\\"uote, public\", private" },
+        { "publicity, max-age=1", "publicity, max-age=1, private" },
+        { "private", NULL },
+        { "max-age=0, Private=\"Set-Cookie\"", "max-age=0, Private=\"Set-Cookie\", private" },
+        { "max-age=0, Private", NULL },
+        { "no-store", NULL },
+        { "no-store, public", "no-store" },
+        { "public, private", "private" },
+    };
+    size_t i;
+
+    assert_string_equal(ekey_http_private_cache_control(p, NULL), "private");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = ekey_http_private_cache_control(p, cases[i][0]);
+
+        if (cases[i][1] == NULL ? got != NULL
+                                : got == NULL || strcmp(got, cases[i][1]) != 0)
+            fail_msg("case %zu \"%s\": got %s, want %s", i, cases[i][0],
+                     got ? got : "(unchanged)", cases[i][1] ? cases[i][1] : "(unchanged)");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         EKEY_TEST(test_http_table),
         EKEY_TEST(test_http_null),
         EKEY_TEST(test_http_length),
+        EKEY_TEST(test_private_cache_control),
     };
     return ekey_test_main(tests);
 }
