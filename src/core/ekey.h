@@ -457,7 +457,7 @@ typedef struct {
     apr_int64_t trace_expires;   /* exp + skew */
     const char *jti;             /* DPoP jti, or NULL for mTLS */
     const char *jkt;             /* proof key thumbprint: jti is namespaced by it */
-    apr_int64_t jti_expires;     /* iat + max_age + skew */
+    apr_int64_t jti_expires;     /* iat + max_age + skew + 1 (the last second counts) */
     apr_int64_t now;
 } ekey_consume_t;
 

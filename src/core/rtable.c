@@ -439,6 +439,9 @@ ekey_status_t ekey_rtable_consume_prepared(ekey_rtable_t *t, const ekey_rtable_p
     if (req->trace_expires <= now)
         return ekey_error_set(err, EKEY_E_EXPIRED, "rtable.consume",
                               "the token's entry has expired");
+    if (prep->has_jti && req->jti_expires <= now)
+        return ekey_error_set(err, EKEY_E_PROOF_IAT, "rtable.consume",
+                              "the proof's entry has expired");
     kt = prep->kt;
     kj = prep->kj;
     has_jti = prep->has_jti;
@@ -556,6 +559,8 @@ ekey_status_t ekey_rtable_adopt(ekey_rtable_t *t, const void *saved, apr_size_t 
     t->hdr->allowed = sv->allowed;
     t->hdr->replays = sv->replays;
     t->hdr->full_events = sv->full_events;
+    if (now > t->hdr->latest)           /* the moved table's time does not go back either */
+        t->hdr->latest = now;
     e = (const rt_entry_t *)(sv + 1);
     for (i = 0; i < sv->count; i++, e++) {
         if (e->expires <= now)

@@ -461,7 +461,9 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
          * public origin) still accepts this proof after this one stopped */
         c->jti = dpop->jti;
         c->jkt = dpop->jkt;
-        c->jti_expires = dpop->iat + skew
+        /* + 1: the proof is still accepted in second iat + A itself (and an entry is free
+         * once its expiry is reached) */
+        c->jti_expires = dpop->iat + skew + 1
             + (ekey_proof_age_max() > dc->proof_max_age ? ekey_proof_age_max()
                                                         : dc->proof_max_age);
     }

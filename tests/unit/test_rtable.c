@@ -157,9 +157,12 @@ static void test_jti_replay(void **state)
     c.jkt = "a";
     c.jti = "bc";
     assert_status(consume(t, &c, &left), EKEY_OK);
-    /* After its window the jti may come back. */
+    /* After its window the jti may come back (a later proof: its own window), but never a
+     * proof whose window has passed by the table's time */
     c.now = NOW + 91;
     c.trace_expires = NOW + 120;
+    assert_status(consume(t, &c, &left), EKEY_E_PROOF_IAT);
+    c.jti_expires = NOW + 181;
     assert_status(consume(t, &c, &left), EKEY_OK);
 }
 
@@ -284,6 +287,12 @@ static void test_expired_slots_in_chain(void **state)
     {   /* and a live entry is still a replay for an old clock */
         ekey_consume_t c = req("t5", 1, NULL);
         assert_status(consume(t, &c, NULL), EKEY_E_REPLAY);
+    }
+    {   /* the same for a proof: its jti's entry expired at the table's time (NOW + 20)
+         * is not taken for "never seen" */
+        ekey_consume_t c = req("t6", 1, "j-old");
+        c.jti_expires = NOW + 15;
+        assert_status(consume(t, &c, NULL), EKEY_E_PROOF_IAT);
     }
 }
 
