@@ -674,9 +674,11 @@ int ekey_fixups(request_rec *r)
         forget_credentials(r, top);
     if (top == r || !ekey_is_ekey_location(r))
         return DECLINED;
-    /* httpd skipped authn for this internal request (same configuration as its parent) */
+    /* httpd skipped authn for this internal request (same configuration as its parent):
+     * an ErrorDocument of the same location answering a refusal, too, so a chain that
+     * was refused (or not yet given its use) is refused here, before the handler runs */
     prev = ap_get_module_config(top->request_config, &ekey_module);
-    if (prev == NULL || prev->status != EKEY_OK || !prev->consumed)
+    if (prev == NULL)
         return DECLINED;
     rv = reuse(r, prev);
     return rv == OK ? DECLINED : rv;
