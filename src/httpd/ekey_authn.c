@@ -97,6 +97,25 @@ static int collect_spoofs(void *names, const char *key, const char *value)
 static void drop_credentials(request_rec *q);
 static int has_ekey_credential(const char *v);
 
+/* Removes the h2c token from Upgrade (and HTTP2-Settings): other upgrades (websocket)
+ * are left alone. */
+static void drop_upgrade_h2c(request_rec *r)
+{
+    const char *up = apr_table_get(r->headers_in, "Upgrade"), *rest = NULL;
+    char *w;
+
+    if (up == NULL || !ap_find_token(r->pool, up, "h2c"))
+        return;
+    while ((w = ap_get_list_item(r->pool, &up)) != NULL)
+        if (strcmp(w, "h2c") != 0)          /* (list items come lowercased) */
+            rest = rest == NULL ? w : apr_pstrcat(r->pool, rest, ", ", w, NULL);
+    if (rest != NULL)
+        apr_table_set(r->headers_in, "Upgrade", rest);
+    else
+        apr_table_unset(r->headers_in, "Upgrade");
+    apr_table_unset(r->headers_in, "HTTP2-Settings");
+}
+
 int ekey_post_read_request(request_rec *r)
 {
     apr_array_header_t *names;
@@ -110,6 +129,12 @@ int ekey_post_read_request(request_rec *r)
         && (has_ekey_credential(apr_table_get(r->headers_in, "Authorization"))
             || apr_table_get(r->headers_in, "DPoP") != NULL))
         drop_credentials(r);
+    /* An h2c upgrade would hand this request, after it was verified, its use taken and its
+     * credentials removed, to mod_http2 as stream 1, verified again without them: the use
+     * spent, the answer 401. A request with an E-Key stays HTTP/1.1 (RFC 9113 dropped the
+     * h2c upgrade; prior knowledge still works). */
+    if (has_ekey_credential(apr_table_get(r->headers_in, "Authorization")))
+        drop_upgrade_h2c(r);
     names = apr_array_make(r->pool, 1, sizeof(const char *));
     apr_table_do(collect_spoofs, names, r->headers_in, NULL);
     for (i = 0; i < names->nelts; i++) {

@@ -69,6 +69,7 @@ for my $proto (map { ($_->[0], 'http1.1') } @transports) {
     $tests += 3;                                               # huge field
 }
 $tests += 2 * (ASSERTS_ALLOWED + ASSERTS_REFUSED + 1);         # mTLS over h2 / http/1.1
+$tests += ASSERTS_ALLOWED + 1 + ASSERTS_REFUSED + 1;           # h2c upgrade
 plan tests => $tests;
 
 # Not served: no 2xx, backend not reached.
@@ -111,6 +112,21 @@ for my $tr (@transports) {
         my $res = unserved("$tag huge field", sub { $send->(['Authorization' => $huge], ['DPoP' => 'x']) });
         ok t_cmp($res->code =~ /^(400|431)$/ ? 'ok' : $res->code, 'ok', "$tag huge field: 400 or 431");
     }
+}
+
+# An HTTP/1.1 request asking for an h2c upgrade (curl --http2 on http://): it stays HTTP/1.1,
+# served once with its one use (it was verified, its use taken, then handed to mod_http2
+# as stream 1 without its credentials: 401, the use spent)
+{
+    my $origin = base_url('ekey_h2c');
+    my $send = sub { curl_request(proto => 'h2c-upgrade', vhost => 'ekey_h2c', method => 'GET',
+                                  path => $PATH, headers => [@_]) };
+    my @h = creds(pair($origin));
+    my $res = allowed('h2c upgrade asked: served', sub { $send->(@h) });
+    ok t_cmp($res->protocol // '', 'HTTP/1.1', 'h2c upgrade asked: answered in HTTP/1.1');
+    my $again = refused('h2c upgrade asked: the same token again', sub { $send->(@h) }, 401,
+                        'replay_detected', $replay);
+    ok t_cmp(body_json($res)->{EKEY_USES_LEFT} // '', '0', 'h2c upgrade asked: one use taken');
 }
 
 # Certificate-bound tokens over h2 (mTLS vhost ekey_tls, Protocols h2 http/1.1): the client

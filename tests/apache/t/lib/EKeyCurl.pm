@@ -28,7 +28,7 @@ sub curl_request {
     my @cmd = ('curl', '-sS', '--max-time', '30', '-o', "$dir/body", '-D', "$dir/head",
                '-X', $method,
                $o{proto} eq 'h2c' ? '--http2-prior-knowledge'
-               : $o{proto} eq 'h2' ? '--http2' : '--http1.1');
+               : $o{proto} eq 'h2' || $o{proto} eq 'h2c-upgrade' ? '--http2' : '--http1.1');
     push @cmd, '--cacert', "$k/ca.crt" if $tls;
     push @cmd, '--cert', "$k/$o{cert}.crt", '--key', "$k/$o{cert}.key" if $o{cert};
     # "Name;" is curl's way to send a field with an empty value
