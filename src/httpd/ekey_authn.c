@@ -479,7 +479,9 @@ static ekey_status_t verify(request_rec *r, request_rec *top, const ekey_dir_con
     /* kept while any location that shares the store could still accept the token (another
      * one may allow more skew than this one) */
     skew = ekey_skew_max() > dc->skew ? ekey_skew_max() : dc->skew;
-    c->trace_expires = t->exp + skew;
+    /* 2 S: a location accepts the token until exp + S by its own clock, and a server that
+     * shares the store with a clock up to S behind it until exp + S later still */
+    c->trace_expires = t->exp + 2 * skew;
     c->now = rq->now;
     if (dpop != NULL) {
         /* the same: a location with a longer EKeyProofMaxAge (another host of the same

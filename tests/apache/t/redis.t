@@ -18,7 +18,7 @@ sub send_redis {
     return sub { send_req(vhost => $vhost, headers => [['Authorization' => "EKey $t"], ['DPoP' => $p]]) };
 }
 
-plan tests => 4 * ASSERTS_ALLOWED + 3 * ASSERTS_REFUSED + 4 + 1;
+plan tests => 5 * ASSERTS_ALLOWED + 3 * ASSERTS_REFUSED + 4 + 1 + 1;
 
 # A limit-2 token: two uses, then refused.
 {
@@ -37,6 +37,20 @@ plan tests => 4 * ASSERTS_ALLOWED + 3 * ASSERTS_REFUSED + 4 + 1;
                             token => { claims => { cap => { action => 'POST:/payments', limit => 3 } } });
     allowed('redis: first use of a proof', send_redis('ekey_redis', $t, $p));
     refused('redis: jti replay', send_redis('ekey_redis', $t, $p), 401, 'replay_detected', $replay);
+}
+
+# A use count lives until exp + 2 S (EKEY_SPEC 12.1), S the largest EKeyClockSkew of the
+# configuration (120, ekey_skew_loose's): a server sharing the store whose clock is up to S
+# behind still accepts the token S after this one stopped, and must still find it spent.
+{
+    my $k = client_key();
+    my $now = time;
+    my ($t, undef, $c) = mint_pair(key => $k, vhost => 'ekey_redis', token => { claims => { exp => $now + 60 } });
+    allowed('redis: a use to look at', send_redis('ekey_redis', $t, proof($k, 'POST', base_url('ekey_redis') . '/payments', $t, $c->{trace})));
+    my $pttl = redis("pttl 'ekeytest:t:$c->{trace}'");
+    my $want = ($now + 60 + 240 - time) * 1000;
+    ok t_cmp($pttl > $want - 3000 && $pttl < $want + 3000 ? 'exp + 2 S' : "pttl $pttl, want about $want",
+             'exp + 2 S', 'the count lives until exp + 2 x the largest skew');
 }
 
 # Every key has an expiry (maxmemory-policy noeviction never drops them; they must expire).
