@@ -156,6 +156,11 @@ static int same_redis(const ekey_srv_conf_t *a, const ekey_srv_conf_t *b)
 
 /* A Redis store per process (connections never cross fork); servers with the main server's
  * settings share its store. The store connects on first use, so Redis may be down now. */
+static void redis_notice(void *baton, const char *msg)
+{
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, baton, "EKEY00105: %s", msg);
+}
+
 static void redis_child_init(apr_pool_t *pchild, server_rec *s)
 {
     ekey_srv_conf_t *main_sc = ekey_srv_conf(s), *sc;
@@ -180,6 +185,8 @@ static void redis_child_init(apr_pool_t *pchild, server_rec *s)
         rc.db = (int)sc->redis_db;
         rc.prefix = sc->redis_prefix;
         rc.connect_timeout = rc.io_timeout = apr_time_from_msec(sc->redis_timeout);
+        rc.notice = redis_notice;
+        rc.notice_baton = sv;
         rc.tls_ctx = sc->redis_tls ? sc->redis_tls_ctx : NULL;
         rc.tls_server_name = sc->redis_tls_name;
         if (sc->redis_tls && rc.tls_ctx == NULL)    /* never plain TCP instead: no store */

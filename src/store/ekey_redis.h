@@ -37,6 +37,10 @@ typedef struct {
     const char *tls_server_name;         /* name the certificate must carry, NULL: host */
     apr_interval_time_t policy_recheck;  /* a pooled connection's eviction-policy check is
                                           * repeated after this long; 0: 10 s */
+    /* told once per store when Redis does not let us read its eviction policy (CONFIG not
+     * allowed): the check is then skipped, which the administrator must know; may be NULL */
+    void (*notice)(void *baton, const char *msg);
+    void *notice_baton;
 } ekey_redis_conf_t;
 
 /* A client context for TLS to Redis: TLS 1.2 or later, the server certificate verified

@@ -71,6 +71,9 @@ typedef struct {
     SSL_CTX *tls_ctx;                 /* NULL: plain TCP through hiredis */
     struct timeval connect_tv, io_tv;
     apr_interval_time_t holdoff, recheck;
+    void (*notice)(void *baton, const char *msg);
+    void *notice_baton;
+    int noticed;                      /* the unreadable policy was told (once) */
     char sha[2 * SHA_DIGEST_LENGTH + 1];
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;         /* guards idle and down_until */
@@ -167,9 +170,10 @@ static ekey_status_t expect_ok(ekey_redis_link_t *c, int argc, const char **argv
     return st;
 }
 
-/* CONFIG GET name into out; "" when the server does not let us ask (managed Redis, ACL).
- * 0 on an I/O failure. */
-static int config_get(ekey_redis_link_t *c, const char *name, char *out, apr_size_t outlen)
+/* CONFIG GET name into out; "" when the server does not let us ask (managed Redis, ACL):
+ * then *refused is set. 0 on an I/O failure. */
+static int config_get(ekey_redis_link_t *c, const char *name, char *out, apr_size_t outlen,
+                      int *refused)
 {
     const char *argv[3] = { "CONFIG", "GET", name };
     redisReply *r = c->command(c, 3, argv, NULL);
@@ -180,18 +184,27 @@ static int config_get(ekey_redis_link_t *c, const char *name, char *out, apr_siz
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
         && r->element[1]->type == REDIS_REPLY_STRING)
         apr_cpystrn(out, r->element[1]->str, outlen);
+    else if (refused != NULL)
+        *refused = 1;
     freeReplyObject(r);
     return 1;
 }
 
 /* Any policy but noeviction may drop live replay keys once maxmemory is reached. */
-static ekey_status_t check_policy(ekey_redis_link_t *c, ekey_error_t *err)
+static ekey_status_t check_policy(rstore_t *rs, ekey_redis_link_t *c, ekey_error_t *err)
 {
     char policy[64], maxmem[32];
+    int refused = 0;
 
-    if (!config_get(c, "maxmemory-policy", policy, sizeof(policy))
-        || (policy[0] != '\0' && strcmp(policy, "noeviction") != 0
-            && !config_get(c, "maxmemory", maxmem, sizeof(maxmem))))
+    if (!config_get(c, "maxmemory-policy", policy, sizeof(policy), &refused))
+        return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
+                              "CONFIG GET: %s", c->errstr(c));
+    if (refused && rs->notice != NULL && !__atomic_exchange_n(&rs->noticed, 1, __ATOMIC_ACQ_REL))
+        rs->notice(rs->notice_baton, "Redis refuses CONFIG GET maxmemory-policy: its eviction "
+                   "policy cannot be checked; it must be noeviction (or the ACL user given "
+                   "+config|get)");
+    if (policy[0] != '\0' && strcmp(policy, "noeviction") != 0
+        && !config_get(c, "maxmemory", maxmem, sizeof(maxmem), NULL))
         return ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect",
                               "CONFIG GET: %s", c->errstr(c));
     if (policy[0] != '\0' && strcmp(policy, "noeviction") != 0 && strcmp(maxmem, "0") != 0)
@@ -219,7 +232,7 @@ static ekey_status_t handshake(rstore_t *rs, ekey_redis_link_t *c, ekey_error_t 
         if ((st = expect_ok(c, 2, argv, err)) != EKEY_OK)
             return st;
     }
-    return check_policy(c, err);
+    return check_policy(rs, c, err);
 }
 
 /* A hiredis TCP (or Unix socket) connection with the I/O timeout and keep-alive set. */
@@ -306,7 +319,7 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
     if (k != NULL && apr_time_now() - k->checked >= rs->recheck) {
         ekey_error_t ignored;
 
-        if (check_policy(k->c, &ignored) == EKEY_OK) {
+        if (check_policy(rs, k->c, &ignored) == EKEY_OK) {
             k->checked = apr_time_now();
         }
         else {
@@ -526,6 +539,8 @@ ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
     if (rs->holdoff > apr_time_from_sec(1))
         rs->holdoff = apr_time_from_sec(1);
     rs->recheck = conf->policy_recheck > 0 ? conf->policy_recheck : apr_time_from_sec(10);
+    rs->notice = conf->notice;
+    rs->notice_baton = conf->notice_baton;
     SHA1((const unsigned char *)SCRIPT, sizeof(SCRIPT) - 1, md);
     for (i = 0; i < SHA_DIGEST_LENGTH; i++)
         apr_snprintf(rs->sha + 2 * i, 3, "%02x", md[i]);

@@ -161,7 +161,7 @@ static ekey_consume_t req(const char *trace, apr_int64_t limit, const char *jti)
 
 static ekey_redis_conf_t conf(void)
 {
-    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0, NULL, NULL, 0 };
+    ekey_redis_conf_t c = { "127.0.0.1", 0, NULL, NULL, 0, "ekt:", 0, 0, NULL, NULL, 0, NULL, NULL };
     c.port = port;
     c.connect_timeout = apr_time_from_msec(300);
     c.io_timeout = apr_time_from_msec(300);
@@ -381,6 +381,57 @@ static void test_eviction_policy_recheck(void **state)
     assert_status(consume(st, &c, &left), EKEY_OK);
     assert_int_equal(left, 0);
     assert_status(consume(st, &c, NULL), EKEY_E_REPLAY);
+}
+
+static void note(void *baton, const char *msg)
+{
+    (*(int *)baton)++;
+    assert_non_null(strstr(msg, "maxmemory-policy"));
+}
+
+/* The ACL deployment.md recommends: enough to count (the script's own commands), and with
+ * +config|get the policy is checked; without it the check is skipped and said so, once. */
+static void test_acl_user(void **state)
+{
+    apr_pool_t *p = EKEY_TEST_POOL(state);
+    ekey_redis_conf_t rc = conf();
+    ekey_consume_t c = req("acl", 3, "j-acl");
+    ekey_store_t *st;
+    int told = 0;
+    redisReply *r;
+
+    r = cmd("ACL", "SETUSER", "ekacl", "reset");
+    freeReplyObject(r);
+    cmd_ok("ACL", "SETUSER", "ekacl", "on");
+    cmd_ok("ACL", "SETUSER", "ekacl", ">acl-pw");
+    cmd_ok("ACL", "SETUSER", "ekacl", "~ekt:*");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+evalsha");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+eval");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+set");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+get");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+incr");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+pttl");
+    cmd_ok("ACL", "SETUSER", "ekacl", "+pexpire");
+    rc.username = "ekacl";
+    rc.password = "acl-pw";
+    rc.notice = note;
+    rc.notice_baton = &told;
+    st = store_with(p, &rc);
+    assert_status(consume(st, &c, NULL), EKEY_OK);
+    c.jti = "j-acl-2";
+    assert_status(consume(st, &c, NULL), EKEY_OK);
+    assert_int_equal(told, 1);                  /* no +config|get: said, once */
+    cmd_ok("ACL", "SETUSER", "ekacl", "+config|get");
+    cmd_ok("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    cmd_ok("CONFIG", "SET", "maxmemory", "100mb");
+    c.jti = "j-acl-3";                          /* with it, a new connection checks */
+    assert_status(consume(store_with(p, &rc), &c, NULL), EKEY_E_STORE_UNAVAILABLE);
+    cmd_ok("CONFIG", "SET", "maxmemory-policy", "noeviction");
+    cmd_ok("CONFIG", "SET", "maxmemory", "0");
+    assert_status(consume_retry(store_with(p, &rc), &c), EKEY_OK);
+    assert_int_equal(told, 1);
+    r = cmd("ACL", "DELUSER", "ekacl", NULL);
+    freeReplyObject(r);
 }
 
 static void test_auth_and_db(void **state)
@@ -628,6 +679,7 @@ int main(void)
         EKEY_TEST(test_error_replies),
         EKEY_TEST(test_eviction_policy),
         EKEY_TEST(test_eviction_policy_recheck),
+        EKEY_TEST(test_acl_user),
         EKEY_TEST(test_auth_and_db),
         EKEY_TEST(test_bad_args),
         EKEY_TEST(test_processes),
