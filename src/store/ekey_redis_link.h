@@ -10,7 +10,9 @@
 #define EKEY_REDIS_LINK_H
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <apr_time.h>
 #include <hiredis/hiredis.h>
 #include <openssl/ssl.h>
 #include "ekey.h"
@@ -26,7 +28,24 @@ struct ekey_redis_link_t {
     /* 1 when an idle link has received nothing since its last reply: Redis sends nothing
      * unasked, so anything readable is its close (a restart, its timeout) or garbage. */
     int (*quiet)(const ekey_redis_link_t *l);
+    /* Set by the store: every reply must be complete by then (a Redis or a path that
+     * trickles its answer a byte at a time is a timeout, not a slow success). */
+    apr_time_t deadline;
 };
+
+/* Before a blocking read on fd: the time left until deadline as its receive timeout. 0 when
+ * the deadline has passed (or the timeout cannot be set): the read must not happen. */
+static inline int ekey_redis_fd_budget(int fd, apr_time_t deadline)
+{
+    apr_interval_time_t left = deadline - apr_time_now();
+    struct timeval tv;
+
+    if (left <= 0)
+        return 0;
+    tv.tv_sec = (time_t)apr_time_sec(left);
+    tv.tv_usec = (suseconds_t)apr_time_usec(left);
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
+}
 
 /* No byte (nor end of stream) waiting on fd. */
 static inline int ekey_redis_fd_quiet(int fd)

@@ -70,7 +70,7 @@ typedef struct {
     int port, db;
     SSL_CTX *tls_ctx;                 /* NULL: plain TCP through hiredis */
     struct timeval connect_tv, io_tv;
-    apr_interval_time_t holdoff, recheck;
+    apr_interval_time_t holdoff, recheck, io_timeout;
     void (*notice)(void *baton, const char *msg);
     void *notice_baton;
     int noticed;                      /* the unreadable policy was told (once) */
@@ -109,29 +109,53 @@ static void conn_close(conn_t *k)
     free(k);
 }
 
-/* The plain TCP link: hiredis's context as it is. */
+/* The plain TCP link: hiredis's context, its reads bounded by the link's deadline. */
 typedef struct {
     ekey_redis_link_t link;
     redisContext *c;
+    int late;                         /* the deadline passed: errstr says so */
 } plain_link_t;
 
 static redisReply *plain_command(ekey_redis_link_t *l, int argc, const char **argv,
                                  const size_t *lens)
 {
-    return redisCommandArgv(((plain_link_t *)l)->c, argc, argv, lens);
+    plain_link_t *pl = (plain_link_t *)l;
+    redisContext *c = pl->c;
+    void *reply = NULL;
+    int done = 0;
+
+    if (pl->late || c->err || redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK)
+        return NULL;
+    while (!done)
+        if (redisBufferWrite(c, &done) != REDIS_OK)
+            return NULL;
+    for (;;) {
+        if (redisGetReplyFromReader(c, &reply) != REDIS_OK)
+            return NULL;
+        if (reply != NULL)
+            return reply;
+        if (!ekey_redis_fd_budget(c->fd, l->deadline)) {
+            pl->late = 1;
+            return NULL;
+        }
+        if (redisBufferRead(c) != REDIS_OK)
+            return NULL;
+    }
 }
 
 static const char *plain_errstr(const ekey_redis_link_t *l)
 {
-    return ((const plain_link_t *)l)->c->errstr;
+    const plain_link_t *pl = (const plain_link_t *)l;
+
+    return pl->late ? "timeout (the whole reply)" : pl->c->errstr;
 }
 
 static int plain_quiet(const ekey_redis_link_t *l)
 {
     const redisContext *c = ((const plain_link_t *)l)->c;
 
-    return c->err == 0 && c->reader->len == c->reader->pos
-           && ekey_redis_fd_quiet(c->fd);
+    return !((const plain_link_t *)l)->late && c->err == 0
+           && c->reader->len == c->reader->pos && ekey_redis_fd_quiet(c->fd);
 }
 
 static void plain_close(ekey_redis_link_t *l)
@@ -276,6 +300,7 @@ static ekey_status_t dial(rstore_t *rs, conn_t **out, ekey_error_t *err)
          : plain_dial(rs, &c, err);
     if (st != EKEY_OK)
         return st;
+    c->deadline = apr_time_now() + rs->io_timeout;     /* the handshake's replies */
     if ((st = handshake(rs, c, err)) == EKEY_OK
         && (*out = calloc(1, sizeof(conn_t))) == NULL)
         st = ekey_error_set(err, EKEY_E_STORE_UNAVAILABLE, "redis.connect", "out of memory");
@@ -314,6 +339,8 @@ static ekey_status_t checkout(rstore_t *rs, conn_t **out, ekey_error_t *err)
         conn_close(stale);
         stale = next;
     }
+    if (k != NULL)                  /* one EKeyRedisTimeout for this operation's replies */
+        k->c->deadline = apr_time_now() + rs->io_timeout;
     /* CONFIG SET can change the policy under a pooled connection: look again now and then;
      * a link that fails the look is replaced by a new one, which looks once more */
     if (k != NULL && apr_time_now() - k->checked >= rs->recheck) {
@@ -532,6 +559,7 @@ ekey_status_t ekey_redis_store_create(ekey_store_t **out, apr_pool_t *p,
     rs->prefix = apr_pstrdup(p, conf->prefix != NULL ? conf->prefix : DEFAULT_PREFIX);
     rs->connect_tv = to_tv(conf->connect_timeout);
     rs->io_tv = to_tv(conf->io_timeout);
+    rs->io_timeout = conf->io_timeout > 0 ? conf->io_timeout : apr_time_from_sec(1);
     /* As long as a failed connect may have taken, at least 50 ms, at most 1 s. */
     rs->holdoff = conf->connect_timeout > 0 ? conf->connect_timeout : apr_time_from_sec(1);
     if (rs->holdoff < apr_time_from_msec(50))

@@ -126,6 +126,11 @@ static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv
         }
         if (reply != NULL)
             return reply;
+        if (SSL_pending(t->ssl) == 0 && !ekey_redis_fd_budget(t->fd, l->deadline)) {
+            snprintf(t->errstr, sizeof(t->errstr), "TLS read: timeout (the whole reply)");
+            t->broken = 1;
+            return NULL;
+        }
         if ((n = SSL_read(t->ssl, buf, sizeof(buf))) <= 0) {
             ssl_reason(t, "read", n);
             return NULL;
