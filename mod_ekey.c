@@ -125,8 +125,9 @@ static void ekey_register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(ekey_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(EKEY_ERROR_FILTER, ekey_error_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
-    /* An answer under an E-Key: `private` for every cache downstream. */
-    ap_hook_insert_filter(ekey_insert_private_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    /* An answer under an E-Key: `private` for every cache downstream; an ErrorDocument's
+     * redirect answering our refusal keeps our status. */
+    ap_hook_insert_filter(ekey_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(EKEY_PRIVATE_FILTER, ekey_private_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     /* Refuse at startup (and in apachectl -t) a location that cannot verify anything. */

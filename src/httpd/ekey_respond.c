@@ -209,8 +209,6 @@ int ekey_note_auth_failure(request_rec *r, const char *auth_type)
     return OK;
 }
 
-/* Our answer is being sent: label the body JSON, and turn mod_authz_core's 401 into our
- * 403 for insufficient_capability. */
 /* An answer under an E-Key is for its holder only: no shared cache downstream (a proxy or
  * CDN in front of httpd) may store it and serve it to others, who would then need no key
  * at all, whatever the backend's Cache-Control says (`public` included). */
@@ -236,6 +234,20 @@ static int join_values(void *data, const char *key, const char *value)
     return 1;
 }
 
+/* Before the handler: the private filter, and for an ErrorDocument given as a local URL
+ * (an internal redirect that keeps the refusal's status) the status of our answer:
+ * mod_authz_core's 401 becomes our 403 for insufficient_capability there too. */
+void ekey_insert_filter(request_rec *r)
+{
+    ekey_req_t *rq;
+
+    ekey_insert_private_filter(r);
+    if (r->prev != NULL && r->main == NULL && r->status == HTTP_UNAUTHORIZED
+        && (rq = ekey_req_get(r)) != NULL && rq->responded
+        && rq->http_status == HTTP_FORBIDDEN)
+        ap_add_output_filter(EKEY_ERROR_FILTER, rq, r, r->connection);
+}
+
 apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
@@ -253,6 +265,8 @@ apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* Our answer is being sent: label the body JSON, and turn mod_authz_core's 401 into our
+ * 403 for insufficient_capability. */
 void ekey_insert_error_filter(request_rec *r)
 {
     ekey_req_t *rq = ekey_req_get(r);

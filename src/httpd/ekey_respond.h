@@ -25,6 +25,7 @@ int ekey_note_auth_failure(request_rec *r, const char *auth_type);
 void ekey_insert_error_filter(request_rec *r);
 apr_status_t ekey_error_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 void ekey_insert_private_filter(request_rec *r);
+void ekey_insert_filter(request_rec *r);
 apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 #endif /* EKEY_RESPOND_H */

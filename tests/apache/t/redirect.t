@@ -11,7 +11,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyCheck;
 
-plan tests => 14;
+plan tests => 17;
 
 sub post_pair {
     my ($path, $t, $p) = @_;
@@ -53,4 +53,12 @@ ok t_cmp($r->header('WWW-Authenticate') // '', qr/^EKey /, '... and the challeng
 ok t_cmp(hits() - $h0, 0, '... the handler did not run');
 my ($t4, $p4) = pair('/edout/pay', 'POST:/edout/pay');
 ok t_cmp(post_pair('/edout/pay', $t4, $p4)->code, 200, 'a valid E-Key there: 200');
+# insufficient_capability: mod_authz_core answers 401, the verifier's answer is 403, also
+# when an ErrorDocument 401 (a local URL) serves the page
+my ($t5, $p5) = pair('/edout/other', 'POST:/edout/other');
+$h0 = hits();
+$r = post_pair('/edout/other', $t5, $p5);
+ok t_cmp($r->code, 403, 'a capability not listed, ErrorDocument elsewhere: 403, not 401');
+ok t_cmp($r->decoded_content // '', qr/administrator's page/, '... with that page');
+ok t_cmp(hits() - $h0, 0, '... the handler did not run');
 no_crashes();
