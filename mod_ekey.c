@@ -68,7 +68,9 @@ static const command_rec ekey_cmds[] = {
                  "ID (default Off)"),
     AP_INIT_TAKE1("EKeyRealm", ekey_set_dir_string, (void *)&ekey_f_realm, DIR_CMD,
                   "realm of the WWW-Authenticate challenge (default \"ekey\")"),
-    AP_INIT_FLAG("EKeyAudit", ekey_set_dir_flag, (void *)&ekey_f_audit, DIR_CMD,
+    /* not in .htaccess: the audit trail is the administrator's, not a directory owner's */
+    AP_INIT_FLAG("EKeyAudit", ekey_set_dir_flag, (void *)&ekey_f_audit,
+                 ACCESS_CONF | RSRC_CONF,
                  "On: write this location's decisions to EKeyAuditLog (default On)"),
     /* per server: the replay store and the audit log */
     AP_INIT_TAKE1("EKeyReplayStore", ekey_set_store, NULL, RSRC_CONF,
@@ -113,6 +115,9 @@ static void ekey_register_hooks(apr_pool_t *p)
      * skips internal requests that share their parent's configuration. */
     ap_hook_check_authn(ekey_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    /* ... also when a user is already set (mod_ssl's SSLUserName does so before
+     * authorization, which would then pass `Require valid-user` without asking us). */
+    ap_hook_force_authn(ekey_force_authn, NULL, NULL, APR_HOOK_MIDDLE);
     /* Require ekey-cap METHOD:/path. */
     ekey_authz_register(p);
     /* mod_authz_core asks the auth type for its challenge when authorization fails. */

@@ -666,6 +666,11 @@ static int reuse(request_rec *r, const ekey_req_t *prev)
     return OK;
 }
 
+int ekey_force_authn(request_rec *r)
+{
+    return ekey_is_ekey_location(r) ? OK : DECLINED;
+}
+
 int ekey_check_authn(request_rec *r)
 {
     request_rec *top;

@@ -428,6 +428,10 @@ const char *ekey_set_algs(cmd_parms *cmd, void *dconf, const char *args)
     if (mask == 0)
         return apr_psprintf(cmd->pool, "%s: name at least one of ES256, ES384, EdDSA",
                             cmd->cmd->name);
+    /* every client can make an ES256 proof (EKEY_SPEC 5): it is never taken away */
+    if (f == &ekey_f_proof_algs && !(mask & (unsigned)EKEY_ALG_ES256))
+        return apr_psprintf(cmd->pool, "%s: ES256 proofs are always accepted; list ES256 "
+                            "with the others", cmd->cmd->name);
     *AT(dconf, f->off, unsigned) = mask;
     *AT(dconf, f->set_off, char) = 1;
     return NULL;

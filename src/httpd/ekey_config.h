@@ -173,6 +173,7 @@ apr_int64_t ekey_proof_age_max(void);
 /* ekey_authn.c */
 int ekey_post_read_request(request_rec *r);
 int ekey_check_authn(request_rec *r);
+int ekey_force_authn(request_rec *r);
 int ekey_fixups(request_rec *r);
 /* log_transaction, first of all: no EKey credential reaches a log format */
 int ekey_log_forget(request_rec *r);

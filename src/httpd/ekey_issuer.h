@@ -49,6 +49,8 @@ int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 const char *ekey_iss_incomplete(const ekey_iss_conf_t *c);
 
 int ekey_iss_token_handler(request_rec *r);
+/* JSON for httpd's own 401/403 in front of a minting location (hooks and filter). */
+void ekey_iss_register_error_filter(void);
 int ekey_iss_jwks_handler(request_rec *r);
 /* Writes {"error","message"} with status; returns OK (the handler's answer is complete). */
 int ekey_iss_error(request_rec *r, int status, const char *code, const char *message);

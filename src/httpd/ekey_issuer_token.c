@@ -21,6 +21,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "mod_core.h"          /* ap_response_code_string */
 #include "mod_ssl.h"
 
 #include "ekey_issuer.h"
@@ -34,6 +35,7 @@ typedef struct {
     json_t *body;
     ekey_mint_t m;
     const char *bind;
+    const char *caller;         /* the authenticated caller (caller()), or NULL */
     int status;                 /* set with code and message when refused */
     const char *code, *message;
 } mint_ctx_t;
@@ -63,6 +65,43 @@ int ekey_iss_error(request_rec *r, int status, const char *code, const char *mes
     if (body != NULL && !r->header_only)
         ap_rvputs(r, body, "\n", NULL);
     return OK;
+}
+
+/* httpd's own refusal in front of a minting location (AuthType Basic without or with wrong
+ * credentials, a Require user, a missing client certificate) is an issuer answer too
+ * (EKEY_SPEC 7.5): JSON with its code, unless the administrator set an ErrorDocument. */
+#define EKEY_ISS_JSON_FILTER "EKEY_ISSUER_JSON"
+
+static void insert_error_filter(request_rec *r)
+{
+    const ekey_iss_conf_t *c = ap_get_module_config(r->per_dir_config, &ekey_issuer_module);
+    const char *code;
+
+    if (c == NULL || ekey_iss_incomplete(c) != NULL || r->main != NULL
+        || (r->status != HTTP_UNAUTHORIZED && r->status != HTTP_FORBIDDEN)
+        || ap_response_code_string(r, ap_index_of_response(r->status)) != NULL)
+        return;
+    code = r->status == HTTP_UNAUTHORIZED ? "invalid_client" : "access_denied";
+    ap_custom_response(r, r->status, apr_psprintf(r->pool, "{\"error\":\"%s\",\"message\":"
+                       "\"%s\"}\n", code, r->status == HTTP_UNAUTHORIZED
+                       ? "minting requires an authenticated caller"
+                       : "the caller may not mint here"));
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_add_output_filter(EKEY_ISS_JSON_FILTER, NULL, r, r->connection);
+}
+
+static apr_status_t json_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "application/json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+void ekey_iss_register_error_filter(void)
+{
+    ap_hook_insert_error_filter(insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(EKEY_ISS_JSON_FILTER, json_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }
 
 /* application/json, any case, optionally followed by parameters (charset). */
@@ -193,7 +232,7 @@ static int printable_utf8(const char *s)
  * (only with EKeyIssuerAnonymous On) for that list when it is set, else for any sub. */
 static int check_subject(mint_ctx_t *x)
 {
-    const char *sub, *user = x->r->user;
+    const char *sub, *user = x->caller;
 
     if (ekey_json_get_string(&sub, x->body, "sub", 1, EKEY_E_CLAIMS, NULL) != EKEY_OK
         || sub[0] == '\0' || strlen(sub) > EKEY_ISS_SUB_MAX || !printable_utf8(sub))
@@ -258,6 +297,24 @@ static int check_cap(mint_ctx_t *x)
                       "this 'cap.action' is not allowed here");
     x->m.limit = limit;
     return 1;
+}
+
+/* The caller's name: r->user as an authentication module set it (it sets the auth type),
+ * or as mod_ssl's SSLUserName set it (auth type "ClientCert", or none before httpd 2.4.6x)
+ * from a client certificate mod_ssl verified. SSLUserName also names the subject of a
+ * certificate nobody verified (SSLVerifyClient optional_no_ca, a self-signed certificate
+ * saying CN=alice): that is nobody. */
+static const char *caller(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup;
+    const char *v;
+
+    if (r->user == NULL
+        || (r->ap_auth_type != NULL && strcasecmp(r->ap_auth_type, "ClientCert") != 0))
+        return r->user;
+    lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    v = lookup != NULL ? lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_VERIFY") : NULL;
+    return v != NULL && strcmp(v, "SUCCESS") == 0 ? r->user : NULL;
 }
 
 /* x5t#S256 of the minting connection's client certificate, from mod_ssl (never a header). */
@@ -423,7 +480,8 @@ static int check_request(mint_ctx_t *x)
         apr_table_setn(r->headers_out, "Allow", "POST");
         return refuse(x, HTTP_METHOD_NOT_ALLOWED, "invalid_request", "use POST");
     }
-    if (r->user == NULL && !x->c->anonymous) {
+    x->caller = caller(r);
+    if (x->caller == NULL && !x->c->anonymous) {
         /* a 401 names how to authenticate (RFC 9110 15.5.2): the section's AuthType says */
         if (ap_auth_type(r) != NULL)
             ap_note_auth_failure(r);

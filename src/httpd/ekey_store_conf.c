@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -59,6 +61,38 @@ static int load_redis_tls(apr_pool_t *pconf, server_rec *sv, const ekey_srv_conf
 #endif
 
 /* EKeyRedisTLS On needs its CA, a client certificate needs its key; then the files load. */
+/* Where a server counts uses: the kind, and for Redis the place and the key space. */
+static const char *store_id(apr_pool_t *p, const ekey_srv_conf_t *sc)
+{
+    if (sc->store != EKEY_STORE_REDIS)
+        return "shm";
+    return apr_psprintf(p, "redis %s:%d db %ld prefix %s", sc->redis_host ? sc->redis_host : "?",
+                        sc->redis_port, (long)sc->redis_db,
+                        sc->redis_prefix ? sc->redis_prefix : "ekey:");
+}
+
+/* A virtual host that counts in another store than the main server counts the same token
+ * separately: the main server's sections apply to it too (EKEY_SPEC 12.5). Said at startup;
+ * not refused, since its own sections may accept other tokens. */
+static int ekey_used(server_rec *s);
+
+static void warn_split_stores(apr_pool_t *p, server_rec *s)
+{
+    const char *main_id = store_id(p, ekey_srv_conf(s)), *id;
+    server_rec *sv;
+
+    if (!ekey_used(s))
+        return;
+    for (sv = s->next; sv != NULL; sv = sv->next)
+        if (strcmp(id = store_id(p, ekey_srv_conf(sv)), main_id) != 0)
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL, "EKEY00027: "
+                         "virtual host %s:%u counts E-Key uses in %s, the main server in %s: "
+                         "a token both accept is counted in each (give them one store)",
+                         sv->server_hostname ? sv->server_hostname : "?",
+                         (unsigned)(sv->port ? sv->port : sv->addrs ? sv->addrs->host_port : 0),
+                         id, main_id);
+}
+
 int ekey_store_check_config(apr_pool_t *pconf, server_rec *s)
 {
     ekey_srv_conf_t *sc;
@@ -66,6 +100,7 @@ int ekey_store_check_config(apr_pool_t *pconf, server_rec *s)
     const char *bad;
     int rv = OK;
 
+    warn_split_stores(pconf, s);
     for (sv = s; sv != NULL; sv = sv->next) {
         sc = ekey_srv_conf(sv);
         sc->redis_tls_ctx = NULL;

@@ -27,6 +27,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(ekey_iss_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The two endpoints, selected by SetHandler. */
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* httpd's own refusals there (AuthType Basic, Require) answer JSON as ours do. */
+    ekey_iss_register_error_filter();
     /* Tokens minted and refused, shared with mod_ekey's counters; its ekey-metrics handler
      * answers when both modules are loaded (it also shows the replay table). */
     ekey_metrics_register(NULL, APR_HOOK_LAST);

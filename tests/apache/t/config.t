@@ -47,6 +47,7 @@ my @bad = (
   ['EKeyMaxUses zero', "<Location /a>\n${loc}EKeyMaxUses 0\n</Location>", 'EKeyMaxUses'],
   ['EKeyMaxTokenLength tiny', "<Location /a>\n${loc}EKeyMaxTokenLength 10\n</Location>", 'EKeyMaxTokenLength'],
   ['EKeyProofAlgorithms HS256', "<Location /a>\n${loc}EKeyProofAlgorithms HS256\n</Location>", 'EKeyProofAlgorithms'],
+  ['EKeyProofAlgorithms without ES256', "<Location /a>\n${loc}EKeyProofAlgorithms EdDSA\n</Location>", 'ES256 proofs are always accepted'],
   ['EKeyTokenAlgorithms RS256', "<Location /a>\n${loc}EKeyTokenAlgorithms RS256\n</Location>", 'EKeyTokenAlgorithms'],
   ['EKeyRedisServer bad port', "EKeyRedisServer 127.0.0.1:notaport", 'EKeyRedisServer'],
   ['EKeyIssuerName without a host', "<Location /t>\nEKeyIssuerName http://\n</Location>", 'EKeyIssuerName'],
@@ -60,7 +61,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 5 + 3;
+plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2;
 
 my $n = 0;
 sub configtest {
@@ -133,6 +134,18 @@ for my $b (@bad) {
              '16 distinct keys get a table, the others none');
     ok t_cmp("$rc $out", qr/^0 .*EKEY00025: EKeyTrustedKey/s,
              'keys beyond the 16 tables: a notice, and the configuration still loads');
+}
+
+# A virtual host counting uses in another store than the main server, whose E-Key
+# sections apply to it too: a warning at startup (a token both accept counts in each).
+{
+    my $sec = "<Location /a>\n${loc}Require ekey-cap POST:/a\n</Location>\n";
+    my ($rc, $out) = configtest('split stores', $sec . "<VirtualHost 127.0.0.1:1>\nServerName other.example\n"
+        . "EKeyReplayStore redis\nEKeyRedisServer 127.0.0.1:6390\n</VirtualHost>\n");
+    ok t_cmp("$rc $out", qr/^0 .*EKEY00027: virtual host other\.example:1 counts E-Key uses in redis 127\.0\.0\.1:6390 .*the main server in shm/s,
+             'a virtual host with another store: warned, and it loads');
+    ($rc, $out) = configtest('one store', $sec . "<VirtualHost 127.0.0.1:1>\nServerName other.example\n</VirtualHost>\n");
+    ok t_cmp($out =~ /EKEY00027/ ? 'warned' : 'quiet', 'quiet', 'one store for all: no warning');
 }
 
 # The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).

@@ -68,7 +68,7 @@ my @bad = (
   ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4 + 3 * 3 + 2;
+plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4 + 3 * 3 + 2 + 4;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -156,6 +156,14 @@ ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body ove
 # Behind Basic authentication: own sub only.
 {
     ok t_cmp(post('/token-basic', body())->code, 401, 'no credentials: 401');
+    # httpd's own refusal in front of the issuer is an issuer answer too (EKEY_SPEC 7.5)
+    for my $case (['no credentials', undef], ['a wrong password', 'agent-123:wrong']) {
+        my $r = post('/token-basic', body(), $case->[1] ? (basic => $case->[1]) : ());
+        ok t_cmp(join(' ', $r->code, $r->header('Content-Type') // '', body_json($r)->{error} // ''),
+                 '401 application/json invalid_client', "$case->[0] (AuthType Basic): JSON invalid_client");
+        ok t_cmp($r->header('WWW-Authenticate') // '', qr/^Basic realm="E-Key issuer"/,
+                 "$case->[0]: with the Basic challenge");
+    }
     ok t_cmp(post('/token-basic', body(), basic => 'agent-123:s3cret-pass')->code, 200, 'caller mints for itself');
     my $r = post('/token-basic', body(sub => 'someone-else'), basic => 'agent-123:s3cret-pass');
     ok t_cmp($r->code, 403, 'caller may not mint for another sub');

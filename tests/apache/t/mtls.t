@@ -38,7 +38,7 @@ my @cases = (
    400, 'invalid_request', qr/^EKey\b.*\berror="invalid_request"/],
 );
 
-plan tests => 4 * ASSERTS_ALLOWED + 5 + ASSERTS_REFUSED * (@cases + 2) + 3 + 1;
+plan tests => 5 * ASSERTS_ALLOWED + 5 + ASSERTS_REFUSED * (@cases + 4) + 3 + 1 + 4;
 
 my ($t) = token(cert => x5t('client'));
 my $res = allowed('bound certificate', send_cert('client', $t));
@@ -89,6 +89,36 @@ refused(@$_) for @cases;
     refused('optional_no_ca: another certificate', sub {
         send_req(tls => 'foreign', vhost => 'ekey_tls_noca', headers => [['Authorization' => "EKey $to"]]) },
         401, 'invalid_proof', 'invalid_token');
+}
+
+# SSLUserName: mod_ssl names the user (the certificate's CN) before authorization runs, so
+# `Require valid-user` alone would pass without asking mod_ekey; the E-Key is still checked.
+{
+    my $h0 = hits();
+    refused('SSLUserName, a certificate and no E-Key', sub {
+        send_req(tls => 'foreign', vhost => 'ekey_tls_noca', path => '/sslname') }, 401, 'missing_token', undef);
+    ok t_cmp(hits() - $h0, 0, 'SSLUserName: the backend was not reached without an E-Key');
+    my ($t, $c) = token(cert => x5t('client'), claims => { sub => 'agent-777', cap => { action => 'POST:/sslname', limit => 1 } });
+    my $r = allowed('SSLUserName: an E-Key for the certificate', sub {
+        send_req(tls => 'client', vhost => 'ekey_tls_noca', path => '/sslname', headers => [['Authorization' => "EKey $t"]]) });
+    ok t_cmp(body_json($r)->{REMOTE_USER} // '', 'agent-777', 'SSLUserName: the user is the E-Key\'s sub');
+    refused('SSLUserName: the same E-Key again', sub {
+        send_req(tls => 'client', vhost => 'ekey_tls_noca', path => '/sslname', headers => [['Authorization' => "EKey $t"]]) },
+        401, 'replay_detected', $replay);
+}
+# ... and the issuer takes that name for a caller only when mod_ssl verified the certificate
+{
+    my $mint = sub {
+        my ($cert) = @_;
+        send_req(tls => $cert, vhost => 'ekey_tls_noca', path => '/sslmint',
+                 headers => [['Content-Type' => 'application/json']],
+                 body => '{"sub":"agent-123","aud":"https://api.example.com","bind":"mTLS","cap":{"action":"POST:/payments"}}');
+    };
+    my $r = $mint->('foreign');
+    ok t_cmp($r->code . ' ' . (body_json($r)->{error} // ''), '401 invalid_client',
+             'SSLUserName from a certificate nobody verified (CN=agent-123): not a caller');
+    $r = $mint->('client');
+    ok t_cmp($r->code, 200, 'SSLUserName from a verified certificate: mints for its CN');
 }
 
 no_crashes();

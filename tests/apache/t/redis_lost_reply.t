@@ -10,9 +10,6 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
-use IO::Select ();
-use IO::Socket::INET ();
-use POSIX ();
 use Time::HiRes qw(sleep);
 use EKeyTest;
 use EKeyInstance;
@@ -29,48 +26,24 @@ my $k = client_key();
 my ($tv, $cv) = token(key => $k, claims => { cap => { action => 'POST:/payments', limit => 3 } });
 my $victim = $cv->{trace};
 
-# The relay: one process, select() over every pair of sockets.
-my $relay = fork // die "fork: $!";
-if ($relay == 0) {
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $lport, Listen => 32,
-                                    ReuseAddr => 1) or POSIX::_exit(1);
-    my $sel = IO::Select->new($srv);
-    my (%peer, %client, %swallow);
-    my $seen = 0;
-    my $drop = sub { my $fh = shift; $sel->remove($fh); delete $peer{$fh}; delete $client{$fh}; close $fh };
-    while (1) {
-        for my $fh ($sel->can_read) {
-            if ($fh == $srv) {
-                my $c = $srv->accept or next;
-                my $r = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $rport) or do { close $c; next };
-                @peer{$c, $r} = ($r, $c);
-                $client{$c} = 1;
-                $sel->add($c, $r);
-                next;
-            }
-            my $n = sysread($fh, my $buf, 65536);
-            my $other = $peer{$fh};
-            if (!$n) {
-                $drop->($fh);
-                $drop->($other) if $other && !$swallow{$other};
-                next;
-            }
-            if ($swallow{$fh}) {            # the lost reply: read and thrown away
-                delete $swallow{$fh};
-                $drop->($fh);
-                next;
-            }
-            next unless $other;
-            syswrite($other, $buf);
-            if ($client{$fh} && index($buf, $victim) >= 0 && ++$seen == 2) {
-                $swallow{$other} = 1;       # Redis runs it; httpd gets end of stream
-                delete $peer{$other};
-                $drop->($fh);
-            }
-        }
+# The relay: the second command about the victim's trace reaches Redis, its reply is read
+# and thrown away, and httpd's connection is closed.
+my $seen = 0;
+relay_start($lport, $rport, sub {
+    my ($r, $from_client, $buf, $fh, $other) = @_;
+    if ($r->{keep}{$fh}) {                      # the lost reply: read and thrown away
+        delete $r->{keep}{$fh};
+        $r->{drop}->($fh);
+        return;
     }
-}
-END { if ($relay) { my $rc = $?; kill 'TERM', $relay; waitpid($relay, 0); $? = $rc } }
+    return unless $other;
+    syswrite($other, $buf);
+    if ($from_client && index($buf, $victim) >= 0 && ++$seen == 2) {
+        $r->{keep}{$other} = 1;                 # Redis runs it; httpd gets end of stream
+        delete $r->{peer}{$other};
+        $r->{drop}->($fh);
+    }
+});
 
 my $inst = instance('lost', server => "EKeyReplayStore redis\nEKeyRedisServer 127.0.0.1:$lport\n"
                                     . "EKeyRedisTimeout 500\nEKeyRedisPrefix lost:");

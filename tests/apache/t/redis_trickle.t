@@ -7,9 +7,6 @@ use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
 use Apache::TestUtil qw(t_cmp);
-use IO::Select ();
-use IO::Socket::INET ();
-use POSIX ();
 use Time::HiRes qw(sleep time);
 use EKeyTest;
 use EKeyInstance;
@@ -24,42 +21,16 @@ my $rpid = redis_start($rport, $rdir);
 my $switch = "$rdir/trickle";                   # present: replies trickle
 unlink $switch;
 
-my $relay = fork // die "fork: $!";
-if ($relay == 0) {
-    $SIG{PIPE} = 'IGNORE';
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $lport, Listen => 32,
-                                    ReuseAddr => 1) or POSIX::_exit(1);
-    my $sel = IO::Select->new($srv);
-    my (%peer, %from_redis);
-    while (1) {
-        for my $fh ($sel->can_read) {
-            if ($fh == $srv) {
-                my $c = $srv->accept or next;
-                my $r = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $rport) or do { close $c; next };
-                @peer{$c, $r} = ($r, $c);
-                $from_redis{$r} = 1;
-                $sel->add($c, $r);
-                next;
-            }
-            my $n = sysread($fh, my $buf, 65536);
-            my $other = $peer{$fh};
-            if (!$n || !$other) {
-                $sel->remove($fh);
-                close $fh;
-                if ($other) { $sel->remove($other); close $other; delete $peer{$other} }
-                delete $peer{$fh};
-                next;
-            }
-            if ($from_redis{$fh} && -e $switch) {
-                for my $ch (split //, $buf) { syswrite($other, $ch) or last; sleep 0.05 }
-            }
-            else {
-                syswrite($other, $buf);
-            }
-        }
+relay_start($lport, $rport, sub {
+    my ($r, $from_client, $buf, $fh, $other) = @_;
+    return unless $other;
+    if (!$from_client && -e $switch) {
+        for my $ch (split //, $buf) { syswrite($other, $ch) or last; sleep 0.05 }
     }
-}
-END { if ($relay) { my $rc = $?; kill 'TERM', $relay; waitpid($relay, 0); redis_stop($rpid) if $rpid; $? = $rc } }
+    else {
+        syswrite($other, $buf);
+    }
+});
 
 my $inst = instance('trickle', server => "EKeyReplayStore redis\nEKeyRedisServer 127.0.0.1:$lport\n"
                                        . "EKeyRedisTimeout 300\nEKeyRedisPrefix trickle:");

@@ -16,15 +16,15 @@ use Crypt::PK::ECC ();
 use EKeyTest;
 
 our @EXPORT = qw(free_port instance instance_start instance_stop instance_ctl instance_hits
-                 instance_log instance_log_from instance_spend redis_start redis_stop fire_concurrent raw_post
-                 contention);
+                 instance_log instance_log_from instance_spend redis_start redis_stop relay_start
+                 fire_concurrent raw_post contention);
 
 # Apache::Test's own server has few children; these tests start small servers of their own,
 # with the run's MPM (EKEY_MPM) and several children, under t/logs/NAME/. Every instance and
 # redis-server started here is stopped by pid at exit (END below), also when a test dies.
 
 
-my (@INSTANCES, @REDIS);
+my (@INSTANCES, @REDIS, @RELAYS);
 my $OWNER = $$;                        # forked clients must not run the END cleanup
 
 sub free_port {
@@ -212,6 +212,47 @@ sub redis_start {
     croak "redis-server on $port did not answer";
 }
 
+# A TCP relay 127.0.0.1:$lport -> 127.0.0.1:$tport in a child process (stopped at exit), for
+# faults between httpd and Redis. Each chunk read goes to $hook->($r, $from_client, $buf,
+# $fh, $other), which forwards it (syswrite($other, $buf)) or not; $r->{drop}->($fh) closes
+# one side, $r->{keep}{$fh} keeps a side open when its peer closes. Returns the pid.
+sub relay_start {
+    my ($lport, $tport, $hook) = @_;
+    my $pid = fork // croak "fork: $!";
+    if ($pid) {
+        push @RELAYS, $pid;
+        return $pid;
+    }
+    $SIG{PIPE} = 'IGNORE';
+    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $lport, Listen => 32,
+                                    ReuseAddr => 1) or POSIX::_exit(1);
+    my $sel = IO::Select->new($srv);
+    my (%peer, %client);
+    my $r = { keep => {}, peer => \%peer };
+    $r->{drop} = sub { my $fh = shift; $sel->remove($fh); delete $peer{$fh}; delete $client{$fh}; close $fh };
+    while (1) {
+        for my $fh ($sel->can_read) {
+            if ($fh == $srv) {
+                my $c = $srv->accept or next;
+                my $t = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $tport)
+                    or do { close $c; next };
+                @peer{$c, $t} = ($t, $c);
+                $client{$c} = 1;
+                $sel->add($c, $t);
+                next;
+            }
+            my $n = sysread($fh, my $buf, 65536);
+            my $other = $peer{$fh};
+            if (!$n) {
+                $r->{drop}->($fh);
+                $r->{drop}->($other) if $other && !$r->{keep}{$other};
+                next;
+            }
+            $hook->($r, $client{$fh} ? 1 : 0, $buf, $fh, $other);
+        }
+    }
+}
+
 sub redis_stop {
     my ($pid) = @_;
     kill 'TERM', $pid;
@@ -224,6 +265,7 @@ END {
     if ($$ == $OWNER) {
         my $rc = $?;
         instance_stop($_) for reverse @INSTANCES;
+        for my $pid (@RELAYS) { kill 'TERM', $pid; waitpid($pid, 0) }
         my @all = @REDIS;               # a copy: redis_stop shrinks @REDIS
         redis_stop($_) for @all;
         $? = $rc;
