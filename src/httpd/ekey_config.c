@@ -561,16 +561,43 @@ static int provided_by_parents(const ekey_dir_rec_t *rec, const apr_array_header
     return have;
 }
 
+/* What sections of another kind provide (a <Directory> for a <Location>, a <Location> for a
+ * <LocationMatch>, a <Directory> around a <Files> or an <If>): httpd may merge them into
+ * rec's requests, which only a request can tell. */
+static int provided_by_others(const ekey_dir_rec_t *rec, const apr_array_header_t *dirs)
+{
+    const ekey_dir_rec_t *d = (const ekey_dir_rec_t *)dirs->elts;
+    int i, have = 0;
+
+    for (i = 0; i < dirs->nelts; i++)
+        if (&d[i] != rec && d[i].path != NULL && strcasecmp(d[i].section, rec->section) != 0)
+            have |= provided(d[i].conf);
+    return have;
+}
+
 /* Checks rec as it applies to requests of server t (main: the main server). */
 static int check_section(const ekey_dir_rec_t *rec, server_rec *t, server_rec *main)
 {
     const ekey_dir_conf_t *dflt = ap_get_module_config(t->lookup_defaults, &ekey_module);
     int have = provided(rec->conf) | provided(dflt)
                | provided_by_parents(rec, ekey_srv_conf(t)->dirs)
-               | provided_by_parents(rec, ekey_srv_conf(main)->dirs);
+               | provided_by_parents(rec, ekey_srv_conf(main)->dirs), maybe;
 
     if (have == HAVE_ALL)
         return OK;
+    maybe = have | provided_by_others(rec, ekey_srv_conf(t)->dirs)
+            | provided_by_others(rec, ekey_srv_conf(main)->dirs);
+    if (maybe == HAVE_ALL) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL, "EKEY00028: %s %s> "
+                     "(%s:%d) lacks%s%s%s itself; sections of another kind may complete it "
+                     "for its requests (a <Directory> around a <Files>, a <Location> for a "
+                     "<LocationMatch>): where none does, requests get 500 (EKEY00101)",
+                     rec->section, rec->path, rec->file, rec->line,
+                     (have & HAVE_KEYS) ? "" : " [trusted keys]",
+                     (have & HAVE_ISSUER) ? "" : " [EKeyIssuer]",
+                     (have & HAVE_AUDIENCE) ? "" : " [EKeyAudience]");
+        return OK;
+    }
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, "EKEY00020: %s %s> "
                  "(%s:%d, for server %s) uses EKey directives but lacks%s%s%s: an E-Key "
                  "location needs EKeyTrustedKey or EKeyTrustedJWKS, EKeyIssuer and "

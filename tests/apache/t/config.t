@@ -61,7 +61,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2;
+plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2 + 2;
 
 my $n = 0;
 sub configtest {
@@ -134,6 +134,19 @@ for my $b (@bad) {
              '16 distinct keys get a table, the others none');
     ok t_cmp("$rc $out", qr/^0 .*EKEY00025: EKeyTrustedKey/s,
              'keys beyond the 16 tables: a notice, and the configuration still loads');
+}
+
+# A section httpd merges with one of another kind (a <Files> in a <Directory>): completed
+# there only at request time, so a warning, not a refusal; with nothing anywhere to complete
+# it, still refused.
+{
+    my ($rc, $out) = configtest('files in directory', "<Directory $tmp>\n${loc}Require ekey-cap POST:/a\n"
+        . "<Files pay.cgi>\nEKeyMaxUses 1\n</Files>\n</Directory>\n");
+    ok t_cmp("$rc $out", qr/^0 .*EKEY00028: <Files pay\.cgi> .*lacks \[trusted keys\] \[EKeyIssuer\] \[EKeyAudience\] itself/s,
+             '<Files> inside a complete <Directory>: loads, with a warning');
+    ($rc, $out) = configtest('nothing anywhere', "<Location /lone>\nAuthType EKey\nEKeyMaxUses 1\nRequire ekey-cap POST:/lone\n</Location>\n");
+    ok t_cmp("$rc $out", qr/EKEY00020: <Location \/lone> .*lacks \[trusted keys\] \[EKeyIssuer\] \[EKeyAudience\]/s,
+             'a section nothing completes: refused');
 }
 
 # A virtual host counting uses in another store than the main server, whose E-Key
