@@ -115,9 +115,10 @@ ekey_status_t ekey_http_parse_authorization(const char **token, apr_size_t *len,
 }
 
 /* One directive of a Cache-Control list: [start, end) trimmed, with its name's length. A
- * quoted-string argument may hold commas (private="a, b"). */
+ * quoted-string argument may hold commas (private="a, b"); *open is set when a quote is not
+ * closed by the end of the value. */
 static const char *next_directive(const char *s, const char **start, const char **end,
-                                  apr_size_t *name_len)
+                                  apr_size_t *name_len, int *open)
 {
     int quoted = 0;
 
@@ -131,6 +132,7 @@ static const char *next_directive(const char *s, const char **start, const char 
             quoted = !quoted;
     }
     *end = s;
+    *open |= quoted;
     while (*end > *start && ((*end)[-1] == ' ' || (*end)[-1] == '\t'))
         (*end)--;
     for (*name_len = 0; *start + *name_len < *end && (*start)[*name_len] != '='
@@ -150,13 +152,16 @@ const char *ekey_http_private_cache_control(apr_pool_t *p, const char *value)
     const char *s = value, *d, *e;
     char *out, *o;
     apr_size_t n;
-    int changed = 0, closed = 0;
+    int changed = 0, closed = 0, open = 0;
 
     if (value == NULL)
         return "private";
-    o = out = apr_palloc(p, strlen(value) + sizeof(", private"));
+    /* each directive is written with ", " before it: at most twice the value, "a,b" */
+    o = out = apr_palloc(p, 2 * strlen(value) + sizeof(", private"));
     while (*s != '\0') {
-        s = next_directive(s, &d, &e, &n);
+        s = next_directive(s, &d, &e, &n, &open);
+        if (open)                       /* a quote never closed: no telling what it says */
+            return "private";
         if (d == e)
             continue;
         if (named(d, n, "public") || named(d, n, "s-maxage")) {

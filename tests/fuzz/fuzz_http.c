@@ -6,6 +6,10 @@
  * the token points into the value, is 1..max_len bytes of the JWS compact alphabet, and a
  * larger limit accepts it too; a value with a comma is never accepted. Failures are one of
  * the framing statuses and leave *token NULL and *len 0.
+ * The same input as a Cache-Control value for ekey_http_private_cache_control: its answer
+ * (or the value, when unchanged) needs no further change (so it holds no public or s-maxage
+ * and a bare private or no-store), and is at most twice as long plus ", private" (each
+ * comma may become ", ").
  */
 #include <strings.h>
 #include <string.h>
@@ -66,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(run(v, 0, &tok2, &len2) == st);
     else
         (void)run(v, 0, &tok2, &len2);
+    {
+        const char *cc = ekey_http_private_cache_control(p, v), *out = cc != NULL ? cc : v;
+
+        FUZZ_ASSERT(strlen(out) <= 2 * strlen(v) + sizeof(", private") - 1);
+        FUZZ_ASSERT(ekey_http_private_cache_control(p, out) == NULL);
+    }
     apr_pool_destroy(p);
     return 0;
 }

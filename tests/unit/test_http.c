@@ -160,6 +160,9 @@ static void test_private_cache_control(void **state)
         { "no-store", NULL },
         { "no-store, public", "no-store" },
         { "public, private", "private" },
+        { "max-age=5, x=\"open, public", "private" },
+        { "  EKey\"eyJ 7p \t", "private" },
+        { "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", "a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, private" },
     };
     size_t i;
 
