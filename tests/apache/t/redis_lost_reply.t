@@ -16,11 +16,7 @@ use EKeyInstance;
 
 plan tests => 8;
 
-my $rport = free_port();
-my $lport = free_port();
-my $rdir = t_root() . '/logs/lost-redis';
-mkdir $rdir;
-my $rpid = redis_start($rport, $rdir);
+my ($rport, $lport, $rdir, $rpid) = relayed_redis('lost');
 
 my $k = client_key();
 my ($tv, $cv) = token(key => $k, claims => { cap => { action => 'POST:/payments', limit => 3 } });

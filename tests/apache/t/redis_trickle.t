@@ -13,11 +13,7 @@ use EKeyInstance;
 
 plan tests => 6;
 
-my $rport = free_port();
-my $lport = free_port();
-my $rdir = t_root() . '/logs/trickle-redis';
-mkdir $rdir;
-my $rpid = redis_start($rport, $rdir);
+my ($rport, $lport, $rdir, $rpid) = relayed_redis('trickle');
 my $switch = "$rdir/trickle";                   # present: replies trickle
 unlink $switch;
 

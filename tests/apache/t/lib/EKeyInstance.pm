@@ -17,7 +17,7 @@ use EKeyTest;
 
 our @EXPORT = qw(free_port instance instance_start instance_stop instance_ctl instance_hits
                  instance_log instance_log_from instance_spend redis_start redis_stop relay_start
-                 fire_concurrent raw_post contention);
+                 relayed_redis fire_concurrent raw_post contention);
 
 # Apache::Test's own server has few children; these tests start small servers of their own,
 # with the run's MPM (EKEY_MPM) and several children, under t/logs/NAME/. Every instance and
@@ -251,6 +251,16 @@ sub relay_start {
             $hook->($r, $client{$fh} ? 1 : 0, $buf, $fh, $other);
         }
     }
+}
+
+# A redis-server of the test's own under t/logs/NAME-redis and a free port for a relay in
+# front of it: ($redis_port, $relay_port, $dir, $redis_pid).
+sub relayed_redis {
+    my ($name) = @_;
+    my ($rport, $lport) = (free_port(), free_port());
+    my $dir = t_root() . "/logs/$name-redis";
+    mkdir $dir;
+    return ($rport, $lport, $dir, redis_start($rport, $dir));
 }
 
 sub redis_stop {
