@@ -71,17 +71,27 @@ static const char *store_id(apr_pool_t *p, const ekey_srv_conf_t *sc)
                         sc->redis_prefix ? sc->redis_prefix : "ekey:");
 }
 
-/* A virtual host that counts in another store than the main server counts the same token
- * separately: the main server's sections apply to it too (EKEY_SPEC 12.5). Said at startup;
- * not refused, since its own sections may accept other tokens. */
-static int ekey_used(server_rec *s);
+/* 1 when the main server has E-Key sections of its own: they apply to every virtual host. */
+static int main_sections(server_rec *s)
+{
+    const apr_array_header_t *dirs = ekey_srv_conf(s)->dirs;
+    int i;
 
+    for (i = 0; i < dirs->nelts; i++)
+        if (APR_ARRAY_IDX(dirs, i, ekey_dir_rec_t).path != NULL)
+            return 1;
+    return 0;
+}
+
+/* A virtual host that counts in another store than the main server counts the same token
+ * separately, since the main server's sections apply to it too (EKEY_SPEC 12.5). Said at
+ * startup; not refused, since its own sections may accept other tokens. */
 static void warn_split_stores(apr_pool_t *p, server_rec *s)
 {
     const char *main_id = store_id(p, ekey_srv_conf(s)), *id;
     server_rec *sv;
 
-    if (!ekey_used(s))
+    if (!main_sections(s))
         return;
     for (sv = s->next; sv != NULL; sv = sv->next)
         if (strcmp(id = store_id(p, ekey_srv_conf(sv)), main_id) != 0)
