@@ -92,8 +92,6 @@ static int collect_spoofs(void *names, const char *key, const char *value)
     return 1;
 }
 
-/* A client never sends what we hand to backends: drop every request header named like our
- * identity (EKey-*, X-EKey-*, X_EKey_*), on every location (SECURITY-CASES APX-01). */
 static void drop_credentials(request_rec *q);
 static int has_ekey_credential(const char *v);
 
@@ -116,6 +114,8 @@ static void drop_upgrade_h2c(request_rec *r)
     apr_table_unset(r->headers_in, "HTTP2-Settings");
 }
 
+/* A client never sends what we hand to backends: drop every request header named like our
+ * identity (EKey-*, X-EKey-*, X_EKey_*), on every location (SECURITY-CASES APX-01). */
 int ekey_post_read_request(request_rec *r)
 {
     apr_array_header_t *names;
