@@ -69,6 +69,8 @@ EKEY_INTERNAL void ekey_hdrcache_release(void);
 EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_verify_ctx(const ekey_jwk_t *key);
 /* The same for signing (EVP_PKEY_sign_init done): keys loaded from a private PEM file. */
 EKEY_INTERNAL EVP_PKEY_CTX *ekey_jwk_sign_ctx(const ekey_jwk_t *key);
+/* 1 for an Ed25519 public key (32 bytes) of small order or not canonical (jwk_ed25519.c). */
+EKEY_INTERNAL int ekey_ed25519_weak(const unsigned char *a);
 
 /* ES256 verification on OpenSSL's P-256 arithmetic (p256.c). A key is reference counted
  * and immutable once made; NULL from new/fixed never fails a caller: it verifies through

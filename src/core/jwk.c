@@ -195,40 +195,6 @@ static ekey_status_t fail_ssl(ekey_error_t *err, ekey_status_t st, const char *w
     return st;
 }
 
-/* An Ed25519 public key that binds nothing: a point of small order (with A the identity,
- * R the identity and S = 0 verify every message, and no private key exists) or a
- * non-canonical encoding (y >= p). The low 255 bits (y, little-endian) are compared with
- * the y of the eight points of order 1, 2, 4 and 8; the sign bit of x does not matter. */
-static int ed25519_weak(const unsigned char *a)
-{
-    static const unsigned char small[5][32] = {
-        { 0 },                                                          /* order 4 */
-        { 1 },                                                          /* order 1 */
-        { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-          0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },                         /* order 2 */
-        { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2,
-          0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38,
-          0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },                         /* order 8 */
-        { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d,
-          0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7,
-          0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },                         /* order 8 */
-    };
-    int i, j, high = (a[31] & 0x7f) == 0x7f && a[0] >= 0xed;    /* y >= 2^255 - 19 */
-
-    for (i = 1; i < 31 && high; i++)
-        high = a[i] == 0xff;
-    if (high)
-        return 1;
-    for (j = 0; j < 5; j++) {
-        for (i = 0; i < 31 && a[i] == small[j][i]; i++)
-            ;
-        if (i == 31 && (a[31] & 0x7f) == small[j][31])
-            return 1;
-    }
-    return 0;
-}
-
 /* Builds a public-only EVP_PKEY from raw coordinates and checks it (on the curve, in range,
  * not the point at infinity; for Ed25519 not of small order). The caller owns the result. */
 static ekey_status_t import_public(EVP_PKEY **out, const facts_t *f, ekey_status_t st,
@@ -243,7 +209,7 @@ static ekey_status_t import_public(EVP_PKEY **out, const facts_t *f, ekey_status
 
     *out = NULL;
     if (c->group == NULL) {
-        if (ed25519_weak(f->x))
+        if (ekey_ed25519_weak(f->x))
             return ekey_error_set(err, st, "jwk.key",
                                   "Ed25519 key of small order or not canonical");
         pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, f->x, c->clen);
@@ -332,7 +298,7 @@ static ekey_status_t inspect(facts_t *f, EVP_PKEY *pkey, ekey_status_t st, ekey_
     len = sizeof(f->x);
     if (EVP_PKEY_get_raw_public_key(pkey, f->x, &len) != 1 || len != f->curve->clen)
         return fail_ssl(err, st, "jwk.key", "Ed25519 key without a public key");
-    if (ed25519_weak(f->x))
+    if (ekey_ed25519_weak(f->x))
         return ekey_error_set(err, st, "jwk.key", "Ed25519 key of small order or not canonical");
     len = 0;
     f->has_private = EVP_PKEY_get_raw_private_key(pkey, NULL, &len) == 1 && len > 0;

@@ -172,6 +172,10 @@ apr_int64_t ekey_proof_age_max(void);
 
 /* ekey_authn.c */
 int ekey_post_read_request(request_rec *r);
+/* ekey_headers.c: Authorization and DPoP removed from q; 1 when a (possibly merged)
+ * Authorization value holds an EKey credential. */
+void ekey_drop_credentials(request_rec *q);
+int ekey_has_credential(const char *v);
 int ekey_check_authn(request_rec *r);
 int ekey_force_authn(request_rec *r);
 int ekey_fixups(request_rec *r);

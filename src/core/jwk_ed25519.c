@@ -1,0 +1,40 @@
+/*
+ * jwk_ed25519.c - Ed25519 public keys that bind nothing, refused wherever a key is read
+ * (jwk.c: JWK import and PEM files).
+ */
+#include "ekey.h"
+#include "ekey_cache.h"
+
+/* An Ed25519 public key that binds nothing: a point of small order (with A the identity,
+ * R the identity and S = 0 verify every message, and no private key exists) or a
+ * non-canonical encoding (y >= p). The low 255 bits (y, little-endian) are compared with
+ * the y of the eight points of order 1, 2, 4 and 8; the sign bit of x does not matter. */
+int ekey_ed25519_weak(const unsigned char *a)
+{
+    static const unsigned char small[5][32] = {
+        { 0 },                                                          /* order 4 */
+        { 1 },                                                          /* order 1 */
+        { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+          0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },                         /* order 2 */
+        { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2,
+          0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38,
+          0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },                         /* order 8 */
+        { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d,
+          0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7,
+          0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a },                         /* order 8 */
+    };
+    int i, j, high = (a[31] & 0x7f) == 0x7f && a[0] >= 0xed;    /* y >= 2^255 - 19 */
+
+    for (i = 1; i < 31 && high; i++)
+        high = a[i] == 0xff;
+    if (high)
+        return 1;
+    for (j = 0; j < 5; j++) {
+        for (i = 0; i < 31 && a[i] == small[j][i]; i++)
+            ;
+        if (i == 31 && (a[31] & 0x7f) == small[j][31])
+            return 1;
+    }
+    return 0;
+}
