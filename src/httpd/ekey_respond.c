@@ -220,20 +220,6 @@ void ekey_insert_private_filter(request_rec *r)
         ap_add_output_filter(EKEY_PRIVATE_FILTER, NULL, r, r->connection);
 }
 
-typedef struct {
-    apr_pool_t *pool;
-    const char *all;
-} joined_t;
-
-static int join_values(void *data, const char *key, const char *value)
-{
-    joined_t *j = data;
-
-    (void)key;
-    j->all = j->all == NULL ? value : apr_pstrcat(j->pool, j->all, ", ", value, NULL);
-    return 1;
-}
-
 /* Before the handler: the private filter, and for an ErrorDocument given as a local URL
  * (an internal redirect that keeps the refusal's status) the status of our answer:
  * mod_authz_core's 401 becomes our 403 for insufficient_capability there too. */
@@ -251,13 +237,14 @@ void ekey_insert_filter(request_rec *r)
 apr_status_t ekey_private_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
-    joined_t j = { r->pool, NULL };
+    const char *out = apr_table_getm(r->pool, r->headers_out, "Cache-Control");
+    const char *err = apr_table_getm(r->pool, r->err_headers_out, "Cache-Control");
     const char *v;
 
     /* the backend's fields, from either table (err_headers_out goes out with every status) */
-    apr_table_do(join_values, &j, r->headers_out, "Cache-Control", NULL);
-    apr_table_do(join_values, &j, r->err_headers_out, "Cache-Control", NULL);
-    if ((v = ekey_http_private_cache_control(r->pool, j.all)) != NULL) {
+    v = ekey_http_private_cache_control(r->pool, out == NULL ? err : err == NULL ? out
+                                        : apr_pstrcat(r->pool, out, ", ", err, NULL));
+    if (v != NULL) {
         apr_table_unset(r->headers_out, "Cache-Control");
         apr_table_setn(r->err_headers_out, "Cache-Control", v);
     }

@@ -68,7 +68,7 @@ my @bad = (
   ['body is an array', '[1,2]', 400],
 );
 
-plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4 + 3 * 3 + 2 + 4;
+plan tests => 10 + 7 + 2 * @bad + 3 + 3 + 3 + 3 + 6 + 3 + 1 + 4 + 3 * 3 + 2 + 4 + 1;
 
 # The prototype's body mints; the token works at the verifier with a proof of the same key.
 my $res = post('/token', body());
@@ -164,6 +164,9 @@ ok t_cmp(post('/token', '{"sub":"' . ('a' x 10000) . '"}')->code, 413, 'body ove
         ok t_cmp($r->header('WWW-Authenticate') // '', qr/^Basic realm="E-Key issuer"/,
                  "$case->[0]: with the Basic challenge");
     }
+    my $rg = post('/token-ipgate', body());
+    ok t_cmp(join(' ', $rg->code, $rg->header('Content-Type') // '', body_json($rg)->{error} // ''),
+             '403 application/json access_denied', 'Require ip refusing the caller: JSON access_denied');
     ok t_cmp(post('/token-basic', body(), basic => 'agent-123:s3cret-pass')->code, 200, 'caller mints for itself');
     my $r = post('/token-basic', body(sub => 'someone-else'), basic => 'agent-123:s3cret-pass');
     ok t_cmp($r->code, 403, 'caller may not mint for another sub');
