@@ -575,6 +575,55 @@ static int provided_by_others(const ekey_dir_rec_t *rec, const apr_array_header_
     return have;
 }
 
+static int has_keys(const ekey_dir_conf_t *c) { return c->keys_set; }
+static int has_token_algs(const ekey_dir_conf_t *c) { return c->token_algs_set; }
+
+/* The configuration that gives rec's requests a value: rec's own, else the nearest enclosing
+ * section of the same kind (t's or the main server's), else t's server level. */
+static const ekey_dir_conf_t *nearest(const ekey_dir_rec_t *rec, server_rec *t,
+                                      server_rec *main, int (*has)(const ekey_dir_conf_t *))
+{
+    const apr_array_header_t *lists[2] = { ekey_srv_conf(t)->dirs, ekey_srv_conf(main)->dirs };
+    const ekey_dir_conf_t *best = NULL, *dflt;
+    apr_size_t best_len = 0;
+    int i, l;
+
+    if (has(rec->conf))
+        return rec->conf;
+    for (l = 0; l < 2; l++) {
+        const ekey_dir_rec_t *d = (const ekey_dir_rec_t *)lists[l]->elts;
+
+        for (i = 0; i < lists[l]->nelts; i++)
+            if (encloses(&d[i], rec) && has(d[i].conf) && strlen(d[i].path) >= best_len) {
+                best = d[i].conf;
+                best_len = strlen(d[i].path);
+            }
+    }
+    dflt = ap_get_module_config(t->lookup_defaults, &ekey_module);
+    return best != NULL ? best : has(dflt) ? dflt : NULL;
+}
+
+/* Trusted keys none of which signs with an accepted token algorithm (EKeyTokenAlgorithms
+ * ES384 over ES256 keys) refuse every token as untrusted: say so at startup. A warning, not a
+ * refusal: a section of another kind may set either for some requests. */
+static void check_algs(const ekey_dir_rec_t *rec, server_rec *t, server_rec *main)
+{
+    const ekey_dir_conf_t *k = nearest(rec, t, main, has_keys),
+                          *a = nearest(rec, t, main, has_token_algs);
+    unsigned mask = a != NULL ? a->token_algs : EKEY_ALGS_DEFAULT;
+    int i, n = k != NULL ? ekey_keyset_count(k->keys) : 0;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned)ekey_jwk_alg(ekey_keyset_get(k->keys, i)) & mask)
+            return;
+    if (n > 0)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL, "EKEY00029: %s %s> "
+                     "(%s:%d, for server %s): none of its %d trusted key(s) signs with an "
+                     "algorithm that EKeyTokenAlgorithms accepts (ES256 unless set): every "
+                     "token will be refused as untrusted", rec->section, rec->path, rec->file,
+                     rec->line, t->server_hostname ? t->server_hostname : "?", n);
+}
+
 /* Checks rec as it applies to requests of server t (main: the main server). */
 static int check_section(const ekey_dir_rec_t *rec, server_rec *t, server_rec *main)
 {
@@ -583,8 +632,10 @@ static int check_section(const ekey_dir_rec_t *rec, server_rec *t, server_rec *m
                | provided_by_parents(rec, ekey_srv_conf(t)->dirs)
                | provided_by_parents(rec, ekey_srv_conf(main)->dirs), maybe;
 
-    if (have == HAVE_ALL)
+    if (have == HAVE_ALL) {
+        check_algs(rec, t, main);
         return OK;
+    }
     maybe = have | provided_by_others(rec, ekey_srv_conf(t)->dirs)
             | provided_by_others(rec, ekey_srv_conf(main)->dirs);
     if (maybe == HAVE_ALL) {

@@ -61,7 +61,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2 + 2;
+plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2 + 2 + 3;
 
 my $n = 0;
 sub configtest {
@@ -159,6 +159,20 @@ for my $b (@bad) {
              'a virtual host with another store: warned, and it loads');
     ($rc, $out) = configtest('one store', $sec . "<VirtualHost 127.0.0.1:1>\nServerName other.example\n</VirtualHost>\n");
     ok t_cmp($out =~ /EKEY00027/ ? 'warned' : 'quiet', 'quiet', 'one store for all: no warning');
+}
+
+# Trusted keys none of which signs with an accepted token algorithm refuse every token:
+# warned at startup, from the section's own keys or an enclosing section's; quiet when one does.
+{
+    my ($rc, $out) = configtest('algs mismatch', "<Location /a>\n${loc}EKeyTokenAlgorithms ES384\nRequire ekey-cap POST:/a\n</Location>\n");
+    ok t_cmp("$rc $out", qr/^0 .*EKEY00029: <Location \/a> .*none of its 1 trusted key\(s\) signs with an algorithm that EKeyTokenAlgorithms accepts/s,
+             'ES384 only over an ES256 key: warned, and it loads');
+    ($rc, $out) = configtest('algs mismatch inherited', "<Location /a>\n${loc}EKeyTokenAlgorithms EdDSA\n</Location>\n"
+        . "<Location /a/b>\nEKeyMaxUses 2\nRequire ekey-cap POST:/a/b\n</Location>\n");
+    ok t_cmp($out, qr/EKEY00029: <Location \/a\/b> /s, 'the enclosing section\'s keys and algorithms count');
+    ($rc, $out) = configtest('algs match', "<Location /a>\n${loc}EKeyTokenAlgorithms ES384 ES256\n</Location>\n"
+        . "<Location /a/b>\nEKeyTokenAlgorithms ES256\n</Location>\n");
+    ok t_cmp($out =~ /EKEY00029/ ? 'warned' : 'quiet', 'quiet', 'an accepted algorithm among the keys: no warning');
 }
 
 # The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).
