@@ -1,6 +1,6 @@
 # E-Key set up by .htaccess files (AllowOverride AuthConfig, the tree t/hta/): the same
 # checks as in the server configuration, a smaller EKeyMaxUses there holds, and the
-# directives that must be known at startup (keys, the proof window, the audit switch) are
+# directives that must be known at startup (keys, the proof window, the skew, the audit switch) are
 # refused there: httpd answers 500 and never serves the backend.
 use strict;
 use warnings FATAL => 'all';
@@ -9,7 +9,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyCheck;
 
-my @bad = (['badage', 'EKeyProofMaxAge'], ['badaudit', 'EKeyAudit'], ['badkey', 'EKeyTrustedKey']);
+my @bad = (['badage', 'EKeyProofMaxAge'], ['badskew', 'EKeyClockSkew'], ['badaudit', 'EKeyAudit'], ['badkey', 'EKeyTrustedKey']);
 plan tests => 3 * ASSERTS_REFUSED + 2 * ASSERTS_ALLOWED + 2 + 3 * @bad + 1;
 
 sub post_pair {
