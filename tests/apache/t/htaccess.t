@@ -1,7 +1,7 @@
 # E-Key set up by .htaccess files (AllowOverride AuthConfig, the tree t/hta/): the same
 # checks as in the server configuration, a smaller EKeyMaxUses there holds, and the
-# directives that must be known at startup (keys, the proof window, the skew, the audit switch) are
-# refused there: httpd answers 500 and never serves the backend.
+# directives that must be known at startup (keys, the proof window, the skew, the audit
+# switch) are refused there: httpd answers 500 and never serves the backend.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
