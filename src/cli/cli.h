@@ -51,6 +51,9 @@ int cli_method_ok(const char *m);
 int cli_print_json(const json_t *j);
 /* The one line for getopt's '?' or ':' (the optstring starts with ':'); returns CLI_USAGE. */
 int cli_bad_option(const char *cmd, int opt, char **argv, int ind);
+/* A copy of s[0..n) with control characters replaced by '?' (newlines and tabs kept with
+ * keep_lines): for text from a server, an issuer or a token shown on the terminal. */
+const char *cli_printable(apr_pool_t *p, const char *s, apr_size_t n, int keep_lines);
 /* s with the token- and proof-like parts replaced: first 10 characters, "...", length. */
 const char *cli_abbrev(apr_pool_t *p, const char *s);
 
@@ -107,8 +110,11 @@ typedef struct {
 #define CLI_ERRBUF_SIZE 256           /* libcurl's CURL_ERROR_SIZE */
 
 /* Performs one exchange; no redirects are followed (a proof is bound to one URL).
- * CLI_OK with *out set whatever the HTTP status, else -1 with errbuf (CLI_ERRBUF_SIZE)
- * holding libcurl's message. */
+ * CLI_OK with *out set whatever the HTTP status, else one of the codes below with errbuf
+ * (CLI_ERRBUF_SIZE) holding the reason. */
+#define CLI_HTTP_FAILED   (-1)        /* the exchange failed after the request was sent */
+#define CLI_HTTP_NOT_SENT (-2)        /* nothing was sent (name, connection, TLS, setup) */
+#define CLI_HTTP_TOO_BIG  (-3)        /* the answer exceeded max_body */
 int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
                 const cli_http_opts_t *o, char *errbuf);
 /* "CODE: message" from a refusal: the JSON body, else WWW-Authenticate, else the reason. */

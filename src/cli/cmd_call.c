@@ -4,6 +4,7 @@
  * answer. Tokens with uses left are reused from the cache (cache.c); a used single-use token
  * never is. --replay re-sends the last token on purpose, to show the server refusing it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -53,8 +54,13 @@ typedef struct {
 static int add_header(call_t *c, const char *h)
 {
     const char *colon = strchr(h, ':');
+    apr_size_t name_len = colon != NULL ? (apr_size_t)(colon - h) : 0;
 
-    if (colon == NULL || colon == h || strpbrk(h, "\r\n") != NULL)
+    /* the name is an RFC 9110 token: " Authorization" or "DPoP :" would slip past the check
+     * below and reach the server as a second credential field on a lenient parser */
+    if (colon == NULL || colon == h || strpbrk(h, "\r\n") != NULL
+        || strspn(h, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "abcdefghijklmnopqrstuvwxyz") != name_len)
         return cli_fail(CLI_USAGE, "call: -H wants 'Name: value', not '%s'", h);
     if ((colon - h == 13 && strncasecmp(h, "Authorization", 13) == 0)
         || (colon - h == 4 && strncasecmp(h, "DPoP", 4) == 0))
@@ -74,9 +80,11 @@ static int set_data(call_t *c, const char *arg)
         c->data_len = strlen(arg);
         return CLI_OK;
     }
-    if (cli_read_file(&buf, &c->data_len, c->p, arg + 1, MAX_DATA) != 0)
-        return cli_fail(CLI_USAGE, "call: cannot read %s (missing, or over %u bytes)", arg + 1,
-                        MAX_DATA);
+    switch (cli_read_file(&buf, &c->data_len, c->p, arg + 1, MAX_DATA)) {
+    case 0: break;
+    case -2: return cli_fail(CLI_USAGE, "call: %s is over %u bytes", arg + 1, MAX_DATA);
+    default: return cli_fail(CLI_USAGE, "call: cannot read %s: %s", arg + 1, strerror(errno));
+    }
     c->data = buf;
     return CLI_OK;
 }
@@ -210,6 +218,23 @@ static void forget_token(call_t *c)
     (void)cli_cache_save(cache);
 }
 
+/* The request never left this machine (name, connection, TLS): the use taken for it from the
+ * cache is not spent (ekey(1): a use counts when the request is sent). */
+static void give_back(call_t *c, const char *token)
+{
+    cli_cache_t *cache;
+    cli_cached_t e;
+
+    if (cli_cache_open(&cache, c->p, c->cache_path) != CLI_OK)
+        return;
+    if (cli_cache_get(cache, c->cache_key, &e) && strcmp(e.token, token) == 0
+        && e.uses_left < e.limit) {
+        e.uses_left++;
+        cli_cache_put(cache, c->cache_key, &e);
+    }
+    (void)cli_cache_save(cache);
+}
+
 /* curl's form default, except for what is plainly JSON */
 static const char *default_ctype(const char *data)
 {
@@ -243,14 +268,25 @@ static int send_request(call_t *c, const char *token)
             return cli_fail_err(CLI_USAGE, "call: cannot make the proof", &err);
         APR_ARRAY_PUSH(rq.headers, const char *) = apr_pstrcat(c->p, "DPoP: ", proof, NULL);
     }
-    if (cli_http_do(&res, c->p, &rq, &c->http, errbuf) != CLI_OK)
+    switch (cli_http_do(&res, c->p, &rq, &c->http, errbuf)) {
+    case CLI_OK:
+        break;
+    case CLI_HTTP_TOO_BIG:          /* reached, and it answered: not a network failure */
+        return cli_fail(CLI_SERVER, "the answer of %s is not usable: %s", c->url, errbuf);
+    case CLI_HTTP_NOT_SENT:
+        if (c->cached)
+            give_back(c, token);
+        /* fall through */
+    default:
         return cli_fail(CLI_NETWORK, "cannot reach %s: %s", c->url, errbuf);
+    }
     if (res->status >= 200 && res->status < 300) {
-        fwrite(res->body, 1, res->body_len, stdout);
+        if (fwrite(res->body, 1, res->body_len, stdout) != res->body_len)
+            return cli_fail(CLI_USAGE, "cannot write the answer");
         return CLI_OK;
     }
     if (c->http.verbose)
-        fprintf(stderr, "%.*s%s", (int)res->body_len, res->body,
+        fprintf(stderr, "%s%s", cli_printable(c->p, res->body, res->body_len, 1),
                 res->body_len > 0 && res->body[res->body_len - 1] != '\n' ? "\n" : "");
     if (res->status == 401 && c->cached)
         forget_token(c);
@@ -313,10 +349,11 @@ int cli_cmd_call(apr_pool_t *p, int argc, char **argv)
             return rc;
         c.key = key;
     }
-    /* everything that decides what a token is: a different --limit asks for another one */
-    c.cache_key = apr_psprintf(p, "%s %s %s %s %s limit=%" APR_INT64_T_FMT, c.t.issuer, c.t.aud,
-                               c.action, c.t.sub, c.key ? ekey_jwk_thumbprint(c.key)
-                                                        : c.http.cert, c.t.limit);
+    /* everything that decides what a token is and where it may go: another origin or
+     * --limit asks for another one */
+    c.cache_key = apr_psprintf(p, "%s %s %s %s %s %s limit=%" APR_INT64_T_FMT, c.t.issuer,
+                               c.t.aud, origin, c.action, c.t.sub,
+                               c.key ? ekey_jwk_thumbprint(c.key) : c.http.cert, c.t.limit);
     if (c.token_arg != NULL) {
         if ((rc = cli_token_arg(&token, p, c.token_arg)) == CLI_OK)
             rc = check_given(&c, token);

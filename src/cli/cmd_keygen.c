@@ -57,6 +57,9 @@ int cli_cmd_keygen(apr_pool_t *p, int argc, char **argv)
         return cli_fail(CLI_USAGE, "keygen: --show and --force exclude each other");
     if ((path = cli_key_path(p, opt_key)) == NULL)
         return cli_fail(CLI_USAGE, "keygen: no key path: give --key FILE or set HOME");
+    /* the answer names the file in JSON: a name it cannot hold fails before a key is made */
+    if (ekey_json_own(p, json_string(path)) == NULL)
+        return cli_fail(CLI_USAGE, "keygen: the key path is not UTF-8");
     rc = only_show ? cli_key_load(&key, p, path, 0) : cli_key_create(&key, p, path, force);
     return rc != CLI_OK ? rc : show(p, path, key);
 }

@@ -60,6 +60,8 @@ int cli_cmd_proof(apr_pool_t *p, int argc, char **argv)
         return cli_fail(CLI_USAGE, "proof: method '%s' is not 1..32 uppercase letters", method);
     if (token_arg != NULL && trace != NULL)
         return cli_fail(CLI_USAGE, "proof: give --token or --trace, not both");
+    if (trace != NULL && trace[0] == '\0')
+        return cli_fail(CLI_USAGE, "proof: --trace is empty");
     if (ekey_url_normalize(&norm, p, url, &err) != EKEY_OK)
         return cli_fail_err(CLI_USAGE, apr_psprintf(p, "proof: URL '%s'", url), &err);
     if (token_arg != NULL && (rc = cli_token_arg(&token, p, token_arg)) != CLI_OK)

@@ -7,9 +7,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <curl/curl.h>
 
@@ -49,10 +52,30 @@ int cli_http_option(cli_http_opts_t *o, int opt, const char *arg, int *rc)
     }
 }
 
+/* A named file that cannot be read is a local problem, found before any exchange. */
+static int readable(const char *opt, const char *path)
+{
+    struct stat sb;
+
+    if (path == NULL)
+        return CLI_OK;
+    if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
+        return cli_fail(CLI_USAGE, "%s: cannot read %s: %s", opt, path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return cli_fail(CLI_USAGE, "%s: %s is not a file", opt, path);
+    return CLI_OK;
+}
+
 int cli_http_opts_done(cli_http_opts_t *o)
 {
+    int rc;
+
     if (o->cert_key != NULL && o->cert == NULL)
         return cli_fail(CLI_USAGE, "--cert-key needs --cert");
+    if ((rc = readable("--cacert", o->cacert)) != CLI_OK
+        || (rc = readable("--cert", o->cert)) != CLI_OK
+        || (rc = readable("--cert-key", o->cert_key)) != CLI_OK)
+        return rc;
     if (o->timeout == 0)
         o->timeout = 30;
     if (o->insecure)
@@ -115,7 +138,20 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* -v: header blocks line by line, with Authorization and DPoP values abbreviated. */
+/* Fields whose values are credentials: abbreviated under -v. */
+static int secret_field(const char *name, apr_size_t n)
+{
+    static const char *const names[] = { "Authorization", "Proxy-Authorization", "DPoP",
+                                         "Cookie", "Set-Cookie", NULL };
+    int i;
+
+    for (i = 0; names[i] != NULL; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* -v: header blocks line by line, printable, with credential values abbreviated. */
 static void trace_headers(apr_pool_t *p, const char *mark, const char *data, size_t len)
 {
     const char *line = data, *end = data + len, *nl, *colon, *v;
@@ -132,17 +168,21 @@ static void trace_headers(apr_pool_t *p, const char *mark, const char *data, siz
             continue;
         colon = memchr(line, ':', n);
         name_len = colon != NULL ? (apr_size_t)(colon - line) : 0;
-        if ((name_len == 13 && strncasecmp(line, "Authorization", 13) == 0)
-            || (name_len == 4 && strncasecmp(line, "DPoP", 4) == 0)) {
+        if (colon != NULL && secret_field(line, name_len)) {
             for (v = colon + 1; v < line + n && *v == ' '; v++)
                 ;
-            scheme = line + n - v > 5 && strncasecmp(v, "EKey ", 5) == 0 ? 5 : 0;
-            fprintf(stderr, "%s %.*s: %.*s%s\n", mark, (int)name_len, line, scheme, v,
+            /* the scheme name stays readable: "EKey ", "Basic " */
+            for (scheme = 0; v + scheme < line + n && scheme < 16
+                             && v[scheme] != ' ' && v[scheme] != '='; scheme++)
+                ;
+            scheme = v + scheme < line + n && v[scheme] == ' ' ? scheme + 1 : 0;
+            fprintf(stderr, "%s %s: %s%s\n", mark, cli_printable(p, line, name_len, 0),
+                    cli_printable(p, v, (apr_size_t)scheme, 0),
                     cli_abbrev(p, apr_pstrndup(p, v + scheme,
                                                (apr_size_t)(line + n - v) - scheme)));
         }
         else
-            fprintf(stderr, "%s %.*s\n", mark, (int)n, line);
+            fprintf(stderr, "%s %s\n", mark, cli_printable(p, line, n, 0));
     }
 }
 
@@ -156,7 +196,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t len, void *c
     else if (type == CURLINFO_HEADER_IN)
         trace_headers(s->p, "<", data, len);
     else if (type == CURLINFO_TEXT)
-        fprintf(stderr, "* %.*s", (int)len, data);
+        fprintf(stderr, "* %s", cli_printable(s->p, data, len, 1));
     return 0;
 }
 
@@ -182,6 +222,9 @@ static int set_tls(CURL *h, const cli_http_opts_t *o)
         bad |= curl_easy_setopt(h, CURLOPT_SSLCERT, o->cert) != CURLE_OK;
     if (o->cert_key != NULL)
         bad |= curl_easy_setopt(h, CURLOPT_SSLKEY, o->cert_key) != CURLE_OK;
+    /* an encrypted client key fails to load instead of prompting on the terminal */
+    if (o->cert != NULL)
+        bad |= curl_easy_setopt(h, CURLOPT_KEYPASSWD, "") != CURLE_OK;
     if (o->insecure) {
         bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
         bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
@@ -265,6 +308,7 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
     struct curl_slist *hdrs;
     CURLcode rc;
     cli_response_t *res;
+    long sent;
 
     *out = NULL;
     errbuf[0] = '\0';
@@ -272,7 +316,7 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
         if (h != NULL)
             curl_easy_cleanup(h);
         apr_cpystrn(errbuf, "cannot set up libcurl", CLI_ERRBUF_SIZE);
-        return -1;
+        return CLI_HTTP_NOT_SENT;
     }
     apr_pool_cleanup_register(p, h, cleanup_easy, apr_pool_cleanup_null);
     memset(&s, 0, sizeof(s));
@@ -282,15 +326,19 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
     s.verbose = o->verbose;
     if (set_common(h, &s, rq, o, hdrs, errbuf) != 0) {
         apr_cpystrn(errbuf, "libcurl refused an option (too old?)", CLI_ERRBUF_SIZE);
-        return -1;
+        return CLI_HTTP_NOT_SENT;
     }
     if ((rc = curl_easy_perform(h)) != CURLE_OK) {
-        if (s.too_big)
+        if (s.too_big) {
             apr_snprintf(errbuf, CLI_ERRBUF_SIZE, "the answer is larger than %" APR_SIZE_T_FMT
                          " bytes", s.max);
-        else if (errbuf[0] == '\0')
+            return CLI_HTTP_TOO_BIG;
+        }
+        if (errbuf[0] == '\0')
             apr_cpystrn(errbuf, curl_easy_strerror(rc), CLI_ERRBUF_SIZE);
-        return -1;
+        /* nothing of the request left this machine (name, connection, TLS): no use spent */
+        return curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0
+               ? CLI_HTTP_NOT_SENT : CLI_HTTP_FAILED;
     }
     res = apr_pcalloc(p, sizeof(*res));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);

@@ -104,9 +104,14 @@ int cli_key_load(ekey_jwk_t **out, apr_pool_t *p, const char *path, int create)
             cli_note("created a new key pair in %s (jkt %s)", path, ekey_jwk_thumbprint(*out));
         return rc;
     }
+    /* as ssh does: a key others can read is no longer only ours, and one that another user
+     * owns (or could replace) binds our tokens to a key someone else may hold */
+    if (stat(path, &sb) == 0 && sb.st_uid != geteuid())
+        return cli_fail(CLI_USAGE, "the key %s belongs to another user: refused", path);
+    if (stat(path, &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        return cli_fail(CLI_USAGE, "the key %s is accessible by other users: refused (chmod "
+                        "600 it, or make a new one with 'ekey keygen --force')", path);
     if (ekey_jwk_load_pem(out, p, path, 1, &err) != EKEY_OK)
         return cli_fail_err(CLI_USAGE, apr_psprintf(p, "cannot load the key %s", path), &err);
-    if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        cli_note("warning: %s is accessible by other users: chmod 600 it", path);
     return CLI_OK;
 }

@@ -97,9 +97,51 @@ void cli_mint_prepare(cli_mint_t *m, const cli_token_opts_t *t, const char *acti
     m->http = h;
 }
 
+/* 1 when url (normalised) is plain http to a host that is not this machine: Basic
+ * credentials would cross the network in clear text. */
+static int cleartext_elsewhere(const char *url)
+{
+    const char *h, *e;
+
+    if (strncmp(url, "http://", 7) != 0)
+        return 0;
+    h = url + 7;
+    if (*h == '[')
+        return strncmp(h, "[::1]", 5) != 0;
+    e = h + strcspn(h, ":/");
+    if (e - h == 9 && strncmp(h, "localhost", 9) == 0)
+        return 0;
+    /* 127.0.0.0/8 written as an address (not a name such as 127.0.0.1.example) */
+    return !(e - h >= 7 && strncmp(h, "127.", 4) == 0
+             && strspn(h, "0123456789.") == (size_t)(e - h));
+}
+
+/* The issuer's token must be the one asked for: a token for another action, audience or
+ * binding, or already expired, would be sent (and cached) for nothing, or for the wrong
+ * request. */
+static const char *not_as_asked(apr_pool_t *p, const ekey_client_token_t *t,
+                                const ekey_client_request_t *rq)
+{
+    if (t->bind != rq->bind)
+        return apr_psprintf(p, "it is bound by %s, not %s", t->bind == EKEY_BIND_MTLS
+                            ? "certificate" : "DPoP key", rq->bind == EKEY_BIND_MTLS
+                            ? "certificate" : "DPoP key");
+    if (t->action == NULL || strcmp(t->action, rq->action) != 0)
+        return apr_psprintf(p, "it is for %s, not %s", t->action ? t->action : "(none)",
+                            rq->action);
+    if (t->aud == NULL || strcmp(t->aud, rq->aud) != 0)
+        return apr_psprintf(p, "its audience is %s, not %s", t->aud ? t->aud : "(none)",
+                            rq->aud);
+    if (t->exp <= cli_now())
+        return "it has already expired (check this machine's clock)";
+    return NULL;
+}
+
 int cli_mint(ekey_client_token_t **tok, const char **raw, apr_pool_t *p, const cli_mint_t *m)
 {
+    const char *wrong;
     char *body, *proof, *norm, errbuf[CLI_ERRBUF_SIZE];
+    int rc;
     ekey_error_t err;
     cli_request_t rq;
     cli_response_t *res;
@@ -107,6 +149,9 @@ int cli_mint(ekey_client_token_t **tok, const char **raw, apr_pool_t *p, const c
     *tok = NULL;
     if (ekey_url_normalize(&norm, p, m->issuer, &err) != EKEY_OK)
         return cli_fail_err(CLI_USAGE, apr_psprintf(p, "issuer URL '%s'", m->issuer), &err);
+    if (m->http->issuer_user != NULL && cleartext_elsewhere(norm))
+        return cli_fail(CLI_USAGE, "refusing to send the issuer credentials (-u) in clear text "
+                        "to %s: use an https issuer (or one on this machine)", m->issuer);
     if (ekey_client_request_body(&body, p, &m->req, m->key, &err) != EKEY_OK)
         return cli_fail_err(CLI_USAGE, "cannot build the token request", &err);
     memset(&rq, 0, sizeof(rq));
@@ -124,12 +169,17 @@ int cli_mint(ekey_client_token_t **tok, const char **raw, apr_pool_t *p, const c
             return cli_fail_err(CLI_USAGE, "cannot make the minting proof", &err);
         APR_ARRAY_PUSH(rq.headers, const char *) = apr_pstrcat(p, "DPoP: ", proof, NULL);
     }
-    if (cli_http_do(&res, p, &rq, m->http, errbuf) != CLI_OK)
-        return cli_fail(CLI_ISSUER, "issuer unreachable: %s: %s", m->issuer, errbuf);
+    if ((rc = cli_http_do(&res, p, &rq, m->http, errbuf)) != CLI_OK)
+        return cli_fail(CLI_ISSUER, "issuer %s: %s: %s", rc == CLI_HTTP_TOO_BIG
+                        ? "answer not usable" : "unreachable", m->issuer, errbuf);
     if (res->status != 200)
         return cli_fail(CLI_ISSUER, "issuer refused: %s", cli_http_refusal(p, res));
     if (ekey_client_token_parse(tok, p, res->body, res->body_len, m->key, &err) != EKEY_OK)
         return cli_fail_err(CLI_ISSUER, "issuer answer not usable", &err);
+    if ((wrong = not_as_asked(p, *tok, &m->req)) != NULL) {
+        *tok = NULL;
+        return cli_fail(CLI_ISSUER, "issuer answer not usable: %s", wrong);
+    }
     if (raw != NULL)
         *raw = res->body;
     return CLI_OK;

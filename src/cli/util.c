@@ -9,16 +9,58 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
 #include "cli.h"
 
+/* Control characters (C0, DEL, and C1 in UTF-8: C2 80..9F) become '?', except newline and
+ * tab when keep_lines: what a server, an issuer or a token says never drives the terminal
+ * (escape sequences) or forges a line that looks like ours. In place. */
+static void make_printable(char *s, apr_size_t n, int keep_lines)
+{
+    apr_size_t i;
+    unsigned char c;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char)s[i];
+        if (keep_lines && (c == '\n' || c == '\t'))
+            continue;
+        if (c < 0x20 || c == 0x7f)
+            s[i] = '?';
+        else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80
+                 && (unsigned char)s[i + 1] <= 0x9f) {
+            s[i] = '?';
+            s[++i] = '?';
+        }
+    }
+}
+
+const char *cli_printable(apr_pool_t *p, const char *s, apr_size_t n, int keep_lines)
+{
+    char *out = apr_pstrmemdup(p, s, n);
+
+    make_printable(out, n, keep_lines);
+    return out;
+}
+
+/* One line: its text is printable whatever the arguments held (peer text included). */
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
+    char buf[2048];
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+    if (n < 0)
+        n = 0;
+    else if ((apr_size_t)n >= sizeof(buf)) {
+        n = (int)sizeof(buf) - 1;
+        memcpy(buf + n - 3, "...", 3);
+    }
+    make_printable(buf, (apr_size_t)n, 0);
     fputs("ekey: ", stderr);
     fputs(prefix, stderr);
-    vfprintf(stderr, fmt, ap);
+    fwrite(buf, 1, (size_t)n, stderr);
     fputc('\n', stderr);
 }
 
@@ -73,9 +115,18 @@ int cli_read_file(char **out, apr_size_t *len, apr_pool_t *p, const char *path, 
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     apr_size_t cap = 4096, n = 0, got;
     char *buf, *bigger;
+    struct stat sb;
+    int bad;
 
     if (f == NULL)
         return -1;
+    /* a directory opens and reads as nothing: say so instead of reading "" */
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        if (f != stdin)
+            fclose(f);
+        errno = EISDIR;
+        return -1;
+    }
     buf = apr_palloc(p, cap + 1);
     while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
@@ -88,12 +139,17 @@ int cli_read_file(char **out, apr_size_t *len, apr_pool_t *p, const char *path, 
             cap *= 2;
         }
     }
+    bad = ferror(f);
     if (f != stdin)
         fclose(f);
     else
         clearerr(stdin);
     if (n > max)
         return -2;
+    if (bad) {
+        errno = EIO;
+        return -1;
+    }
     buf[n] = '\0';
     *out = buf;
     *len = n;
@@ -159,6 +215,15 @@ int cli_token_arg(const char **out, apr_pool_t *p, const char *arg)
     const char *t;
 
     *out = NULL;
+    /* white space around a pasted token is not part of it (nor of a file name) */
+    len = strlen(arg);
+    while (len > 0 && strchr(" \t\r\n", arg[len - 1]) != NULL)
+        len--;
+    while (len > 0 && strchr(" \t\r\n", *arg) != NULL) {
+        arg++;
+        len--;
+    }
+    arg = apr_pstrndup(p, arg, len);
     if (strcmp(arg, "-") == 0 || arg[0] == '@' || !looks_like_jws(arg)) {
         const char *path = arg[0] == '@' ? arg + 1 : arg;
         int rv = cli_read_file(&buf, &len, p, path, CLI_MAX_INPUT);

@@ -2,7 +2,7 @@
  * mint_token.c - test helper for tests/cli/test_cli.sh: prints an E-Key minted by the core
  * (ekey_token_mint), so the shell test has a real token without an issuer.
  *
- * Usage: mint_token ISSUER_PEM JKT [LIMIT [TTL]]
+ * Usage: mint_token ISSUER_PEM JKT [LIMIT [TTL [ACTION]]]   (ACTION: POST:/payments)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ static int mint(apr_pool_t *p, int argc, char **argv)
     m.iss = "http://127.0.0.1/stub-issuer";
     m.sub = "agent-123";
     m.aud = "https://api.example.com";
-    m.action = "POST:/payments";
+    m.action = argc > 5 ? argv[5] : "POST:/payments";
     m.limit = argc > 3 ? atoi(argv[3]) : 1;
     m.ttl = argc > 4 ? atoi(argv[4]) : 60;
     m.now = (apr_int64_t)apr_time_sec(apr_time_now());
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
     int rc;
 
     if (argc < 3) {
-        fputs("usage: mint_token ISSUER_PEM JKT [LIMIT [TTL]]\n", stderr);
+        fputs("usage: mint_token ISSUER_PEM JKT [LIMIT [TTL [ACTION]]]\n", stderr);
         return 2;
     }
     apr_initialize();

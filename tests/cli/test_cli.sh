@@ -169,7 +169,7 @@ run 1 "proof with a bad URL" "$E" proof -X POST --url "ftp://x/"
 # ------------------------------------------------------------------ against a scripted server
 mkdir -p "$work/log"
 printf '%s\n' "$token" >"$work/token.txt"
-perl "$here/stub_server.pl" "$work/port" "$work/log" "$work/token.txt" &
+perl "$here/stub_server.pl" "$work/port" "$work/log" "$work/token.txt" "$MINT" "$work/issuer.pem" "$jkt" 2 60 &
 stub_pid=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 sp=$(cat "$work/port" 2>/dev/null)
@@ -280,6 +280,45 @@ run 1 "--replay without an earlier token" "$E" call --replay -X POST "$S/other"
 run 2 "call creates a missing key" "$E" call --no-cache --key "$work/fresh/key.pem" "$S/payments"
 check "created key: mode 0600, noted" '[ "$(mode "$work/fresh/key.pem")" = 600 ] && err_has "created a new key pair"'
 check "a token bound to another key is refused" 'err_has "bound to another key"'
+
+# a cached token goes only to the origin it was fetched for
+rm -f "$HOME/.cache/ekey/tokens.json"
+n0=$(nreq)
+run 0 "cached call, one origin" "$E" call --limit 2 --issuer "$S/token" -X POST "$S/payments"
+run 0 "same capability, another origin" "$E" call --limit 2 --issuer "$S/token" -X POST "http://localhost:$sp/payments"
+check "another origin: a token of its own" '[ $(( $(nreq) - n0 )) -eq 4 ]'
+# a request that never left (nothing listens) spends no cached use
+rm -f "$HOME/.cache/ekey/tokens.json"
+run 4 "resource unreachable, token minted" "$E" call --limit 2 --issuer "$S/token" -X POST http://127.0.0.1:1/payments
+check "the use is given back: 2 of 2 left" '[ "$(perl -MJSON::PP -0ne "print join q( ), map { \$_->{uses_left} } values %{decode_json(\$_)->{entries}}" "$HOME/.cache/ekey/tokens.json")" = 2 ]'
+# the issuer's answer must be the token asked for
+run 2 "issuer answers a token for another action" "$E" call --no-cache --issuer "$S/wrong/token" -X GET "$S/other"
+check "another action: refused, one line" 'one_line && err_has "it is for POST:/payments, not GET:/other"'
+# what a server says reaches the terminal printable, on one line
+run 3 "refusal with terminal escapes" "$E" call --no-cache --issuer "$S/token" -X POST "$S/ansi"
+check "escapes and line breaks made printable" 'one_line && ! grep -q "$(printf "\033")" "$work/err" && ! grep -q "$(printf "\r")" "$work/err" && err_has "??ekey: forged line"'
+# issuer credentials never cross the network in clear text
+run 1 "-u over plain http to another host" "$E" call --no-cache -u agent-7:pw --issuer http://192.0.2.1/token -X POST "$S/payments"
+check "clear-text credentials refused before any request" 'one_line && err_has "refusing to send the issuer credentials"'
+run 1 "-u to a name that only starts like a loopback address" "$E" token -u a:b --issuer http://127.0.0.1.example/token --action POST:/x
+# -H names are tokens: padding cannot smuggle a second credential field
+run 1 "-H ' Authorization: x' refused" "$E" call --no-cache -H ' Authorization: x' "$S/payments"
+run 1 "-H 'DPoP : x' refused" "$E" call --no-cache -H 'DPoP : x' "$S/payments"
+run 0 "call -v with a cookie" "$E" call --no-cache -v -H 'Cookie: session=0123456789abcdefSECRET' -X POST "$S/payments"
+check "-v abbreviates Cookie" '! err_has "0123456789abcdefSECRET" && err_has "> Cookie: "'
+# local problems are exit 1, with the reason
+run 1 "--cacert missing" "$E" call --no-cache --cacert "$work/none.pem" "$S/payments"
+check "--cacert missing: named" 'one_line && err_has "--cacert: cannot read"'
+run 1 "inspect a directory" "$E" inspect "$work"
+check "a directory: said so" 'one_line && err_has "Is a directory"'
+run 1 "-d @directory" "$E" call --no-cache -X POST -d "@$work" "$S/payments"
+run 1 "proof --trace ''" "$E" proof -X POST --url "$S/payments" --trace ''
+run 0 "--token with white space around it" "$E" call --token "  $token  " -X POST "$S/payments"
+cp "$key" "$work/shared.pem" && chmod 644 "$work/shared.pem"
+run 1 "a key others can read is refused" "$E" proof -X GET --url "$S/x" --key "$work/shared.pem"
+check "refused key: said so" 'one_line && err_has "accessible by other users"'
+run 1 "keygen to a path that is not UTF-8" "$E" keygen --key "$work/$(printf '\377').pem"
+check "no key left behind" '! ls "$work" | grep -q "$(printf "\377")"'
 
 # ------------------------------------------------------------------ real httpd (optional)
 e2e() {
