@@ -10,7 +10,9 @@
  *     percent-escapes. "*" (patterns), "," (lists: "POST:/a,GET:/b") and ";" (path
  *     parameters, "..;/" tricks) are refused although RFC 3986 allows them;
  *   - an escape is "%" and two UPPERCASE hex digits, never one that decodes to an unreserved
- *     character, "/", "\", NUL or another control byte (those have a single spelling).
+ *     character, "/", "\", NUL or another control byte (those have a single spelling), nor
+ *     to ";": httpd decodes "%3B" into r->uri and mod_proxy forwards it as a literal ";",
+ *     so the escape would name the "..;/" path the literal ban keeps out.
  * METHOD is an uppercase letter followed by uppercase letters or "-" (GET, POST,
  * VERSION-CONTROL ...), at most 32 bytes: methods are case-sensitive (RFC 9110 §9.1).
  *
@@ -73,7 +75,8 @@ static int path_ok(const char *s, apr_size_t n)
             if (!is_uhex(s[i + 1]) || !is_uhex(s[i + 2]))
                 return 0;
             v = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
-            if (is_unreserved(v) || v == '/' || v == '\\' || v < 0x20 || v == 0x7f)
+            if (is_unreserved(v) || v == '/' || v == '\\' || v == ';' || v < 0x20
+                || v == 0x7f)
                 return 0;
             i += 2;
         }
@@ -85,7 +88,8 @@ static int path_ok(const char *s, apr_size_t n)
 }
 
 /* A request path as httpd routes it (r->uri, already decoded): "/"-rooted, no dot segment,
- * no "//", no backslash, no control byte. Other bytes are compared as they are. */
+ * no "//", no backslash, no ";" (however it was sent: no capability names one), no control
+ * byte. Other bytes are compared as they are. */
 static int request_path_ok(const char *s)
 {
     apr_size_t i, seg = 0, n = strlen(s);
@@ -101,7 +105,7 @@ static int request_path_ok(const char *s)
                 return 0;
             seg = i;
         }
-        else if (c < 0x20 || c == 0x7f || c == '\\') {
+        else if (c < 0x20 || c == 0x7f || c == '\\' || c == ';') {
             return 0;
         }
     }

@@ -55,6 +55,8 @@ static const parse_case_t parse_cases[] = {
     { "POST:/%61dmin", NULL, NULL },
     { "POST:/a%7E", NULL, NULL },
     { "POST:/a%3fb", NULL, NULL },             /* lowercase hex is not normal form */
+    { "GET:/papi/..%3B/admin", NULL, NULL },   /* ";" escaped: mod_proxy forwards ";" */
+    { "GET:/x%3B.jsp", NULL, NULL },
     { "POST:/payments%00/admin", NULL, NULL },
     { "POST:/a%0D%0A", NULL, NULL },
     { "POST:/a%7F", NULL, NULL },
@@ -172,6 +174,9 @@ static const match_case_t match_cases[] = {
     { "GET:/%C3%A9", "GET", "/\xc3\xa8", 0 },
     { "GET:/a%20b", "GET", "/a b/", 0 },
     { "GET:/a%20b", "GET", "/a ", 0 },
+    /* a routed path with ";" (sent literally or as %3B) matches nothing */
+    { "GET:/papi/x", "GET", "/papi/x;.jsp", 0 },
+    { "GET:/papi/..%3B/admin", "GET", "/papi/..;/admin", 0 },
     /* a malformed capability never matches anything */
     { "POST:/payments/../admin", "POST", "/admin", 0 },
     { "post:/payments", "post", "/payments", 0 },
@@ -230,6 +235,7 @@ static const pattern_case_t pattern_cases[] = {
     { "POST:/payments/*", "POST:/payments/../admin", 0 },
     { "POST:/payments/*", "POST:/payments//x", 0 },
     { "POST:/payments/*", "POST:/payments/%2E%2E/admin", 0 },
+    { "GET:/papi/*", "GET:/papi/..%3B/admin", 0 },     /* "..;/" for Java backends */
     { "*:/payments", "*:/payments", 0 },
     { "POST:/payments/*", "POST:/payments/*", 0 },
     { "POST:/payments", "post:/payments", 0 },

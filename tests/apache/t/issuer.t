@@ -41,6 +41,8 @@ my @bad = (
   ['limit 1.5', '{"sub":"agent-123","aud":"https://api.example.com","cap":{"action":"POST:/payments","limit":1.5},"jwk":' . $J->encode(pub_jwk($key)) . '}', 400],
   ['malformed action', body(cap => { action => 'POST /payments', limit => 1 }), 400],
   ['action with dot segment', body(cap => { action => 'POST:/a/../payments', limit => 1 }), 400],
+  # under an allowed subtree (GET:/reports/*): ";" escaped would reach a backend as "..;/"
+  ['action with an escaped ";"', body(cap => { action => 'GET:/reports/..%3B/admin', limit => 1 }), 400],
   ['jwk with private d', body(jwk => { %{ pub_jwk($key) }, d => $key->export_key_jwk('private', 1)->{d} }), 400],
   # an Ed25519 key of small order (the identity): signatures verify without a private key
   ['Ed25519 jwk of small order', body(jwk => { kty => 'OKP', crv => 'Ed25519', x => 'AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 400],
