@@ -116,7 +116,8 @@ static void ekey_register_hooks(apr_pool_t *p)
     ap_hook_check_authn(ekey_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     /* ... also when a user is already set (mod_ssl's SSLUserName does so before
-     * authorization, which would then pass `Require valid-user` without asking us). */
+     * authorization, which would then pass `Require valid-user` without asking us); an
+     * access rule that grants without any user (Require ip) stays the administrator's. */
     ap_hook_force_authn(ekey_force_authn, NULL, NULL, APR_HOOK_MIDDLE);
     /* Require ekey-cap METHOD:/path. */
     ekey_authz_register(p);

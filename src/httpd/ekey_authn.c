@@ -562,9 +562,13 @@ static int reuse(request_rec *r, const ekey_req_t *prev)
     return OK;
 }
 
+/* httpd skips authentication when an access rule granted the request without a user. That
+ * is the administrator's choice when nobody has claimed a user yet (<RequireAny> with Require
+ * ip, Require all granted: SECURITY-CASES APX-05), but not when a module set one before
+ * authorization (mod_ssl's SSLUserName): `Require valid-user` would then pass unasked. */
 int ekey_force_authn(request_rec *r)
 {
-    return ekey_is_ekey_location(r) ? OK : DECLINED;
+    return r->user != NULL && ekey_is_ekey_location(r) ? OK : DECLINED;
 }
 
 int ekey_check_authn(request_rec *r)

@@ -23,7 +23,7 @@ sub pair_for {
                      token => { claims => { cap => { action => "GET:$path", limit => 1 }, %o } });
 }
 
-plan tests => 3 * ASSERTS_ALLOWED + 2 + ASSERTS_REFUSED * 2 + 2 + 1 + 4 + 2 + 1 + 3;
+plan tests => 5 * ASSERTS_ALLOWED + 1 + 2 + ASSERTS_REFUSED * 2 + 2 + 1 + 4 + 2 + 1 + 3;
 
 # APX-04, on the virtual host with CacheQuickHandler Off; and for caches downstream
 my $vh = 'ekey_cache';
@@ -49,6 +49,14 @@ my ($tg, $pg) = pair_for('/ipgate');
 my $rg = get_with('/ipgate', $tg, $pg)->();
 ok t_cmp($rg->code, 403, 'Require ip refuses before authentication');
 ok t_cmp($rg->header('Cache-Control') // '', qr/no-store/, 'that 403 is not stored');
+# APX-05: <RequireAny> with Require ip grants without an E-Key; credentials sent there
+# anyway are dropped before the backend and the logs
+allowed('Require ip grants in a <RequireAny> without an E-Key',
+        sub { send_req(method => 'GET', path => '/ipgrant') });
+my ($ta, $pa) = pair_for('/ipgrant');
+my $ra = allowed('... and with one, unread', get_with('/ipgrant', $ta, $pa));
+ok t_cmp(join(',', grep { /^HTTP_(AUTHORIZATION|DPOP)$/ } keys %{ body_json($ra) }), '',
+         'the backend got neither Authorization nor DPoP');
 refused('a refusal of mod_ekey still is ours', get_with('/payments', 'x.y.z', 'a.b.c'),
         401, 'invalid_token', 'invalid_token');
 # a 404 from the core (an encoded slash) and a 404 for a path no module serves
@@ -62,7 +70,7 @@ ok t_cmp(ekey_request('GET', '/nowhere', ['Authorization' => 'Basic YWdlbnQ6cGFz
          404, 'Basic credentials to an unknown path: 404');
 sleep 1;    # the log line is written after the answer
 my $log = log_text('credentials_log', $from);
-my @leaks = grep { index($log, $_) >= 0 } ($tg, $pg, $te, $pe, $tn, $pn);
+my @leaks = grep { index($log, $_) >= 0 } ($tg, $pg, $ta, $pa, $te, $pe, $tn, $pn);
 ok t_cmp(scalar(@leaks), 0, 'no token or proof in the access log');
 ok t_cmp($log, qr/\|Basic YWdlbnQ6cGFzcw==\|/, 'another scheme is logged as it came');
 ok t_cmp(scalar(() = $log =~ /^GET /mg) >= 5 ? 'logged' : $log, 'logged', 'the requests were logged');
