@@ -128,6 +128,11 @@ static ekey_status_t check_raw_path(const char *raw, request_rec *top, ekey_erro
             return ekey_error_set(err, EKEY_E_REQUEST, "path", "truncated escape");
         if ((hi = hexval(raw[i + 1])) < 0 || (lo = hexval(raw[i + 2])) < 0 || hi + lo == 0)
             return ekey_error_set(err, EKEY_E_REQUEST, "path", "bad or NUL escape");
+        /* "/" has one spelling: with AllowEncodedSlashes On httpd routes "/a%2Fb" as "/a/b",
+         * while a backend behind `ProxyPass ... nocanon` gets the one segment "a%2Fb", a
+         * resource no capability can name */
+        if (hi * 16 + lo == '/')
+            return ekey_error_set(err, EKEY_E_REQUEST, "path", "encoded slash");
         dec[o++] = (char)(hi * 16 + lo);
         i += 2;
     }
