@@ -101,7 +101,7 @@ static void fill_event(ekey_audit_t *ev, request_rec *r, const ekey_req_t *rq)
 {
     const ekey_token_t *t = rq->token;
     apr_pool_t *p = r->pool;
-    ekey_status_t st = ekey_req_outcome(rq);
+    ekey_status_t st = ekey_req_outcome(r, rq);
 
     memset(ev, 0, sizeof(*ev));
     ev->time_usec = (apr_int64_t)r->request_time;

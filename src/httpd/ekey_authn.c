@@ -537,14 +537,20 @@ static int consume_use(request_rec *r, ekey_req_t *rq)
     return DECLINED;
 }
 
-ekey_status_t ekey_req_outcome(const ekey_req_t *rq)
+ekey_status_t ekey_req_outcome(request_rec *r, const ekey_req_t *rq)
 {
+    const request_rec *last = r;
+
+    while (last->next != NULL)
+        last = last->next;
+    if (rq->chain != EKEY_OK && last->status >= 400)
+        return rq->chain;
     return rq->status == EKEY_OK && !rq->consumed ? EKEY_E_INSUFFICIENT_CAP : rq->status;
 }
 
 /* An internal request under an E-Key location: the initial request's result, if it was a
  * success, with this request's own method and URI checked against the capability. */
-static int reuse(request_rec *r, const ekey_req_t *prev)
+static int reuse(request_rec *r, ekey_req_t *prev)
 {
     ekey_req_t *rq;
     ekey_status_t st;
@@ -560,8 +566,11 @@ static int reuse(request_rec *r, const ekey_req_t *prev)
     rq->jkt = prev->jkt;
     rq->spiffe_id = prev->spiffe_id;
     rq->consumed = 1;               /* the initial request's use covers the chain */
-    if ((st = ekey_cap_match(prev->token->action, r->method, r->uri, &rq->err)) != EKEY_OK)
+    if ((st = ekey_cap_match(prev->token->action, r->method, r->uri, &rq->err)) != EKEY_OK) {
+        if (prev->chain == EKEY_OK)     /* the chain's answer, if it ends in this refusal */
+            prev->chain = st;
         return refuse(r, rq, st);
+    }
     rq->status = EKEY_OK;
     set_identity(r, rq);
     return OK;

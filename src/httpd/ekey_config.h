@@ -104,6 +104,8 @@ typedef struct {
     const char *spiffe_id;          /* SPIFFE ID of the client certificate, if any */
     ekey_error_t err;               /* detail for the error log (never sent) */
     ekey_status_t pending;          /* authz refusal waiting for httpd's verdict */
+    ekey_status_t chain;            /* an internal request (DirectoryIndex, a rewrite) was
+                                     * refused after this one took the use */
     int http_status;                /* status of our error answer, 0 before any */
     unsigned responded : 1;         /* headers and body arranged */
     unsigned custom_body : 1;       /* the body is our JSON (no ErrorDocument) */
@@ -113,9 +115,11 @@ typedef struct {
     ekey_consume_t consume;         /* what the fixups hook takes from the store */
 } ekey_req_t;
 
-/* The decision to log and count: a verified E-Key that authorization then refused (another
- * Require provider, so nothing was taken) is an authorization refusal, not an allow. */
-ekey_status_t ekey_req_outcome(const ekey_req_t *rq);
+/* The decision to log and count for the initial request r: a verified E-Key that
+ * authorization then refused (another Require provider, so nothing was taken) is an
+ * authorization refusal, not an allow; one whose internal request was refused, when the
+ * answer is that refusal, is that refusal (its use was taken). */
+ekey_status_t ekey_req_outcome(request_rec *r, const ekey_req_t *rq);
 
 /* ekey_config.c. The directive table lives in mod_ekey.c; generic setters find their field
  * through cmd->info, an ekey_field_t. */

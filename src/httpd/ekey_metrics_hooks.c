@@ -27,7 +27,7 @@ int ekey_metrics_transaction(request_rec *r)
 
     if (rq == NULL || rq->dc == NULL || r->main != NULL || r->prev != NULL)
         return DECLINED;
-    ekey_metrics_decision(ekey_req_outcome(rq));
+    ekey_metrics_decision(ekey_req_outcome(r, rq));
     return DECLINED;
 }
 

@@ -270,6 +270,10 @@ void ekey_insert_error_filter(request_rec *r)
     /* AuthzSendForbiddenOnFailure On: httpd answers 403 without asking note_auth_failure */
     if (!rq->responded && rq->pending != EKEY_OK && r->status == HTTP_FORBIDDEN)
         arrange(r, rq, rq->pending, HTTP_FORBIDDEN);
+    /* an internal request's refusal that another module made the answer (mod_dir returns
+     * its DirectoryIndex lookup's status): ours, with our body and challenge */
+    if (!rq->responded && rq->chain != EKEY_OK && r->status == answer_of(rq->chain).http)
+        arrange(r, rq, rq->chain, r->status);
     if (!rq->responded || rq->filtered)
         return;
     if (r->status == rq->http_status

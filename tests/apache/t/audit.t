@@ -15,9 +15,10 @@ my $audit = t_root() . '/logs/audit.log';
 
 # Sends, then returns (response, the audit line with this request id as a hash, its text).
 sub audited {
-    my ($t, $p) = @_;
+    my ($t, $p, %o) = @_;
     my $from = -s $audit || 0;
-    my $r = send_req(url => $url, headers => [['Authorization' => "EKey $t"], defined $p ? (['DPoP' => $p]) : ()]);
+    my $r = send_req(url => $o{url} // $url, method => $o{method} // 'POST',
+                     headers => [['Authorization' => "EKey $t"], defined $p ? (['DPoP' => $p]) : ()]);
     my $id = $r->header('X-Request-Id') // 'none';
     for (1 .. 40) {                          # the line is written after the answer
         open(my $fh, '<', $audit) or last;
@@ -47,6 +48,7 @@ my %want = (sub => 'agent-123', trace => $c->{trace}, aud => 'https://api.exampl
 my @all = sort keys %want;
 # An expired token whose signature and other claims are valid is logged with its claims.
 
+my $dir_res;
 my @cases = (
     ['allowed', sub { audited($t, $p1) }, 200, \@all,
      { decision => 'allowed', code => undef, uses_left => 1, jkt_prefix => substr(jkt(pub_jwk($k)), 0, 8) }],
@@ -56,8 +58,17 @@ my @cases = (
     ['expired', sub { my ($te) = token(key => $k, claims => { %$c, iat => time - 400, exp => time - 200 });
                       audited($te, proof($k, 'POST', $url, $te, $c->{trace})) }, 401, \@all,
      { decision => 'expired', code => 'token_expired' }],
+    # the token covers the directory's URL, not the index mod_dir looks up for it: the use is
+    # taken before that lookup, and the answer (mod_dir's 403) is the lookup's refusal
+    ['denied (DirectoryIndex lookup)', sub {
+         my ($td, $cd) = token(key => $k, claims => { cap => { action => 'GET:/auditdir/', limit => 1 } });
+         my $u = base_url() . '/auditdir/';
+         my @got = audited($td, proof($k, 'GET', $u, $td, $cd->{trace}), url => $u, method => 'GET');
+         $dir_res = $got[0];
+         return @got }, 403, [qw(sub aud client)],
+     { decision => 'denied', code => 'capability_mismatch' }],
 );
-plan tests => @cases * 5 + 2;
+plan tests => @cases * 5 + 2 + 2;
 
 my @texts;
 for my $case (@cases) {
@@ -80,3 +91,6 @@ my $all = join '', @texts;
 ok t_cmp(index($all, $t) < 0 && index($all, $p1) < 0 && $all !~ /eyJ/ ? 'clean' : 'leak', 'clean',
          'no token, proof or other JWS in the lines');
 ok t_cmp(scalar(grep { $_ !~ /\n\z/ || $_ =~ /\n./ } @texts), 0, 'one line each');
+ok t_cmp(body_json($dir_res)->{error} // '', 'capability_mismatch',
+         'the DirectoryIndex refusal answers our JSON, not httpd\'s page');
+ok t_cmp(www_auth($dir_res), qr/error="insufficient_scope"/, '... with the challenge');
