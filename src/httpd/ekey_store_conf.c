@@ -121,6 +121,9 @@ int ekey_store_check_config(apr_pool_t *pconf, server_rec *s)
                 "server's certificate"
               : (sc->redis_tls_cert == NULL) != (sc->redis_tls_key == NULL)
               ? "EKeyRedisTLSCert and EKeyRedisTLSKey go together: give both or neither"
+              : sc->redis_host != NULL && sc->redis_host[0] == '/'
+              ? "EKeyRedisTLS On needs a host:port EKeyRedisServer, not a Unix socket (which "
+                "never leaves the machine: use it without TLS)"
               : NULL;
         if (bad != NULL) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, "EKEY00023: %s "

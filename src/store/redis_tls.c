@@ -1,12 +1,15 @@
 /*
  * redis_tls.c - TLS to Redis with OpenSSL, for hiredis 0.14 which has none.
  *
- * A blocking socket with SO_RCVTIMEO/SO_SNDTIMEO (so a silent Redis costs at most the
- * timeout), a TLS 1.2+ session whose server certificate is always verified against the
- * configured CA and the expected name, hiredis's redisFormatCommandArgv for the request and
- * its redisReader for the reply, so replies look exactly like the plain TCP path's. Any
- * failure leaves the link broken with the OpenSSL reason in errstr; the store then answers
- * 503 and reconnects on a later request (fail closed, never an accept).
+ * A non-blocking socket driven by poll() against one deadline per exchange (the handshake;
+ * a command and its whole reply): OpenSSL reads a record with as many read() calls as the
+ * bytes arrive in, so a per-read timeout would let a Redis or a path that trickles its bytes
+ * hold the request for as long as it likes. A TLS 1.2+ session whose server certificate is
+ * always verified against the configured CA and the expected name, hiredis's
+ * redisFormatCommandArgv for the request and its redisReader for the reply, so replies look
+ * exactly like the plain TCP path's. Any failure leaves the link broken with the OpenSSL
+ * reason in errstr; the store then answers 503 and reconnects on a later request (fail
+ * closed, never an accept).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +98,34 @@ static int tls_quiet(const ekey_redis_link_t *l)
            && ekey_redis_fd_quiet(t->fd);
 }
 
+/* After an SSL call returned ret: waits until the socket can do what OpenSSL wants, within
+ * deadline. 0: try the call again; -1: the link is broken (errstr says why). */
+static int tls_wait(tls_link_t *t, int ret, apr_time_t deadline, const char *what)
+{
+    int se = SSL_get_error(t->ssl, ret), rc;
+    struct pollfd pfd;
+    apr_interval_time_t left;
+
+    if (se != SSL_ERROR_WANT_READ && se != SSL_ERROR_WANT_WRITE) {
+        ssl_reason(t, what, ret);
+        return -1;
+    }
+    ERR_clear_error();
+    pfd.fd = t->fd;
+    pfd.events = se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+    do {
+        pfd.revents = 0;
+        left = deadline - apr_time_now();
+        rc = left > 0 ? poll(&pfd, 1, (int)((left + 999) / 1000)) : 0;
+    } while (rc < 0 && errno == EINTR);
+    if (rc > 0)
+        return 0;
+    t->broken = 1;
+    snprintf(t->errstr, sizeof(t->errstr), "TLS %s: %s", what,
+             rc == 0 ? "timeout (EKeyRedisTimeout for the whole exchange)" : strerror(errno));
+    return -1;
+}
+
 static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv,
                                const size_t *lens)
 {
@@ -111,11 +142,15 @@ static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv
         t->broken = 1;
         return NULL;
     }
-    /* without SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write sends all or fails */
-    n = SSL_write(t->ssl, cmd, len);
+    /* without SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write sends all or nothing; a retry after
+     * WANT_WRITE repeats the same arguments */
+    while ((n = SSL_write(t->ssl, cmd, len)) <= 0)
+        if (tls_wait(t, n, l->deadline, "write") != 0)
+            break;
     redisFreeCommand(cmd);
     if (n != len) {
-        ssl_reason(t, "write", n);
+        if (!t->broken)
+            ssl_reason(t, "write", n);
         return NULL;
     }
     for (;;) {
@@ -126,15 +161,14 @@ static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv
         }
         if (reply != NULL)
             return reply;
-        if (SSL_pending(t->ssl) == 0 && !ekey_redis_fd_budget(t->fd, l->deadline)) {
+        if (apr_time_now() >= l->deadline) {
             snprintf(t->errstr, sizeof(t->errstr), "TLS read: timeout (the whole reply)");
             t->broken = 1;
             return NULL;
         }
-        if ((n = SSL_read(t->ssl, buf, sizeof(buf))) <= 0) {
-            ssl_reason(t, "read", n);
-            return NULL;
-        }
+        while ((n = SSL_read(t->ssl, buf, sizeof(buf))) <= 0)
+            if (tls_wait(t, n, l->deadline, "read") != 0)
+                return NULL;
         if (redisReaderFeed(t->reader, buf, (size_t)n) != REDIS_OK) {
             snprintf(t->errstr, sizeof(t->errstr), "out of memory");
             t->broken = 1;
@@ -145,7 +179,7 @@ static redisReply *tls_command(ekey_redis_link_t *l, int argc, const char **argv
 
 /* ----------------------------------------------------------------- connect */
 
-/* Connects fd to ai within tv; the socket is blocking again afterwards. 0 on success. */
+/* Connects fd to ai within tv; the socket stays non-blocking (tls_wait). 0 on success. */
 static int connect_within(int fd, const struct addrinfo *ai, struct timeval tv)
 {
     struct pollfd pfd = { fd, POLLOUT, 0 };
@@ -171,11 +205,10 @@ static int connect_within(int fd, const struct addrinfo *ai, struct timeval tv)
             return -1;
         }
     }
-    return fcntl(fd, F_SETFL, flags);
+    return 0;
 }
 
-static int tcp_open(tls_link_t *t, const char *host, int port, struct timeval connect_tv,
-                    struct timeval io_tv)
+static int tcp_open(tls_link_t *t, const char *host, int port, struct timeval connect_tv)
 {
     struct addrinfo hints, *res = NULL, *ai;
     char svc[8];
@@ -194,9 +227,7 @@ static int tcp_open(tls_link_t *t, const char *host, int port, struct timeval co
         t->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (t->fd < 0)
             continue;
-        if (connect_within(t->fd, ai, connect_tv) == 0
-            && setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &io_tv, sizeof(io_tv)) == 0
-            && setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &io_tv, sizeof(io_tv)) == 0)
+        if (connect_within(t->fd, ai, connect_tv) == 0)
             break;
         snprintf(t->errstr, sizeof(t->errstr), "%s", strerror(errno));
         close(t->fd);
@@ -217,7 +248,9 @@ static int expect_peer(SSL *ssl, const char *name)
 
     if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)
         return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1;
-    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    /* the DNS names only (RFC 6125): a certificate without one does not match by its CN */
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS
+                           | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
     return SSL_set1_host(ssl, name) == 1 && SSL_set_tlsext_host_name(ssl, name) == 1;
 }
 
@@ -227,6 +260,7 @@ ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const c
 {
     tls_link_t *t = calloc(1, sizeof(*t));
     ekey_status_t st;
+    apr_time_t deadline;
     int rc;
 
     *out = NULL;
@@ -238,8 +272,9 @@ ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const c
     t->link.errstr = tls_errstr;
     t->link.close = tls_close;
     ERR_clear_error();
-    if (tcp_open(t, host, port, connect_tv, io_tv) != 0)
+    if (tcp_open(t, host, port, connect_tv) != 0)
         goto fail;
+    deadline = apr_time_now() + apr_time_from_sec(io_tv.tv_sec) + io_tv.tv_usec;
     t->broken = 1;                    /* until the handshake completes */
     if ((t->reader = redisReaderCreate()) == NULL || (t->ssl = SSL_new(ctx)) == NULL
         || SSL_set_fd(t->ssl, t->fd) != 1
@@ -247,10 +282,10 @@ ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const c
         ssl_reason(t, "setup", 0);
         goto fail;
     }
-    if ((rc = SSL_connect(t->ssl)) != 1) {
-        ssl_reason(t, "handshake", rc);
-        goto fail;
-    }
+    /* the whole handshake within one EKeyRedisTimeout, however the bytes arrive */
+    while ((rc = SSL_connect(t->ssl)) != 1)
+        if (tls_wait(t, rc, deadline, "handshake") != 0)
+            goto fail;
     t->broken = 0;
     *out = &t->link;
     return EKEY_OK;

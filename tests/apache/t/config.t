@@ -56,6 +56,7 @@ my @bad = (
   ['EKeyRedisTLS On without a CA', "EKeyReplayStore redis\nEKeyRedisTLS On", 'EKeyRedisTLSCA'],
   ['EKeyRedisTLSCert without its key', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem\nEKeyRedisTLSCert $keys/issuer.pub.pem", 'EKeyRedisTLSKey'],
   ['EKeyRedisTLSCA missing file', "EKeyRedisTLS On\nEKeyRedisTLSCA /nonexistent/ca.pem", 'EKeyRedisTLSCA'],
+  ['EKeyRedisTLS over a Unix socket', "EKeyReplayStore redis\nEKeyRedisServer /run/redis/redis.sock\nEKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem", 'not a Unix socket'],
   ['EKeyRedisTLSCA not a certificate', "EKeyRedisTLS On\nEKeyRedisTLSCA $keys/issuer.pub.pem", 'EKeyRedisTLSCA'],
   ['EKeyIssuerMaxTTL zero', "<Location /t>\nEKeyIssuerMaxTTL 0\n</Location>", 'EKeyIssuerMaxTTL'],
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],

@@ -14,7 +14,7 @@ use POSIX ();
 use EKeyTest;
 use EKeyInstance;
 
-plan tests => 23;
+plan tests => 23 + 3 + 6;
 
 my $dir = t_root() . '/logs/redistls';
 -d $dir or mkdir $dir or die "$dir: $!";
@@ -43,6 +43,7 @@ my $srv_ext = "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serve
 make_cert('server', 'ca', $srv_ext);
 make_cert('otherserver', 'otherca', $srv_ext);           # right names, another CA
 make_cert('client', 'ca', "extendedKeyUsage=clientAuth");
+make_cert('localhost', 'ca', "extendedKeyUsage=serverAuth");  # the name only as CN, no SAN
 
 # ---------------------------------------------------------------- redis-servers
 my @REDIS;
@@ -87,6 +88,8 @@ my ($p_ok, $p_other, $p_mtls) = (free_port(), free_port(), free_port());
 my $r_ok = tls_redis($p_ok, 'server', 'ca', 'no');
 my $r_other = tls_redis($p_other, 'otherserver', 'otherca', 'no');
 my $r_mtls = tls_redis($p_mtls, 'server', 'ca', 'yes');
+my $p_cn = free_port();
+my $r_cn = tls_redis($p_cn, 'localhost', 'ca', 'no');
 
 # ---------------------------------------------------------------- helpers
 sub store { my ($host, $port, $extra) = @_;
@@ -169,6 +172,49 @@ refused_case('wrongca', store('127.0.0.1', $p_other), qr/certificate verify fail
 refused_case('wrongname', store('127.0.0.1', $p_ok, "EKeyRedisTLSServerName redis.example\n"),
              qr/certificate verify failed: [Hh]ostname mismatch/);
 refused_case('nocert', store('localhost', $p_mtls), qr/TLS (read|write|handshake)/);
+# RFC 6125: a name is matched against the certificate's DNS names, never its CN
+refused_case('cnonly', store('localhost', $p_cn), qr/certificate verify failed: [Hh]ostname mismatch/);
+
+# ---------------------------------------------------------------- trickling bytes
+# EKeyRedisTimeout bounds the whole exchange over TLS too: OpenSSL reads a record with as
+# many reads as its bytes arrive in, so a relay that passes Redis's bytes one per 50 ms
+# keeps every read short and the reply (or handshake) long. Both are 503 within about the
+# timeout (500 ms), never served.
+{
+    my $lport = free_port();
+    my $switch = "$dir/trickle";
+    unlink $switch;
+    relay_start($lport, $p_ok, sub {
+        my ($r, $from_client, $buf, $fh, $other) = @_;
+        return unless $other;
+        if (!$from_client && -e $switch) {
+            for my $ch (split //, $buf) { syswrite($other, $ch) or last; sleep 0.05 }
+        }
+        else {
+            syswrite($other, $buf);
+        }
+    });
+    my $inst = instance('redistls-trickle', server => store('localhost', $lport));
+    ok t_cmp(instance_start($inst), 1, 'TLS through a relay: httpd started');
+    my ($fast) = spend($inst);
+    ok t_cmp($fast, '200 ok', 'bytes at full speed: served');
+    open(my $fh, '>', $switch) or die;
+    close $fh;
+    my $hits = instance_hits($inst);
+    for my $what ('a reply on the open connection', 'the handshake of a new one') {
+        my $t0 = Time::HiRes::time();
+        my ($slow) = spend($inst);
+        my $took = Time::HiRes::time() - $t0;
+        ok t_cmp($slow . ($took < 2.5 ? '' : " (took $took s)"), '503 replay_store_unavailable',
+                 "$what trickled: 503 within about EKeyRedisTimeout");
+        sleep 0.6;                                   # past the reconnect hold-off
+    }
+    ok t_cmp(instance_hits($inst), $hits, 'trickled: the backend was not reached');
+    unlink $switch;
+    my ($again) = spend($inst);
+    ok t_cmp($again, '200 ok', 'full speed again: served');
+    instance_stop($inst);
+}
 
 # ---------------------------------------------------------------- client certificate
 {
