@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -91,6 +92,15 @@ void cli_http_global(int init)
         curl_global_cleanup();
 }
 
+static apr_status_t free_body(void *ctx)
+{
+    sink_t *s = ctx;
+
+    free(s->buf);
+    s->buf = NULL;
+    return APR_SUCCESS;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
     sink_t *s = ctx;
@@ -102,12 +112,18 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
         return 0;                      /* aborts the transfer */
     }
     if (s->len + add + 1 > s->cap) {
-        while (s->len + add + 1 > s->cap)
-            s->cap = s->cap ? 2 * s->cap : 8192;
-        bigger = apr_palloc(s->p, s->cap);
-        if (s->len > 0)
-            memcpy(bigger, s->buf, s->len);
+        apr_size_t cap = s->cap;
+
+        while (s->len + add + 1 > cap)
+            cap = cap ? 2 * cap : 8192;
+        /* one heap block that grows in place (a pool keeps every smaller copy: twice the
+         * answer); freed with the pool */
+        if ((bigger = realloc(s->buf, cap)) == NULL)
+            return 0;                  /* aborts the transfer */
+        if (s->buf == NULL)
+            apr_pool_cleanup_register(s->p, s, free_body, apr_pool_cleanup_null);
         s->buf = bigger;
+        s->cap = cap;
     }
     memcpy(s->buf + s->len, data, add);
     s->len += add;
@@ -304,7 +320,7 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
                 const cli_http_opts_t *o, char *errbuf)
 {
     CURL *h = curl_easy_init();
-    sink_t s;
+    sink_t *s = apr_pcalloc(p, sizeof(*s));    /* in the pool: the body's cleanup uses it */
     struct curl_slist *hdrs;
     CURLcode rc;
     cli_response_t *res;
@@ -319,19 +335,18 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
         return CLI_HTTP_NOT_SENT;
     }
     apr_pool_cleanup_register(p, h, cleanup_easy, apr_pool_cleanup_null);
-    memset(&s, 0, sizeof(s));
-    s.p = p;
-    s.max = rq->max_body > 0 ? rq->max_body : 64u << 20;
-    s.headers = apr_table_make(p, 16);
-    s.verbose = o->verbose;
-    if (set_common(h, &s, rq, o, hdrs, errbuf) != 0) {
+    s->p = p;
+    s->max = rq->max_body > 0 ? rq->max_body : 64u << 20;
+    s->headers = apr_table_make(p, 16);
+    s->verbose = o->verbose;
+    if (set_common(h, s, rq, o, hdrs, errbuf) != 0) {
         apr_cpystrn(errbuf, "libcurl refused an option (too old?)", CLI_ERRBUF_SIZE);
         return CLI_HTTP_NOT_SENT;
     }
     if ((rc = curl_easy_perform(h)) != CURLE_OK) {
-        if (s.too_big) {
+        if (s->too_big) {
             apr_snprintf(errbuf, CLI_ERRBUF_SIZE, "the answer is larger than %" APR_SIZE_T_FMT
-                         " bytes", s.max);
+                         " bytes", s->max);
             return CLI_HTTP_TOO_BIG;
         }
         if (errbuf[0] == '\0')
@@ -342,9 +357,9 @@ int cli_http_do(cli_response_t **out, apr_pool_t *p, const cli_request_t *rq,
     }
     res = apr_pcalloc(p, sizeof(*res));
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-    res->body = s.buf != NULL ? s.buf : "";
-    res->body_len = s.len;
-    res->headers = s.headers;
+    res->body = s->buf != NULL ? s->buf : "";
+    res->body_len = s->len;
+    res->headers = s->headers;
     *out = res;
     return CLI_OK;
 }
