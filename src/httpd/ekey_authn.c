@@ -555,6 +555,15 @@ static int reuse(request_rec *r, ekey_req_t *prev)
     ekey_req_t *rq;
     ekey_status_t st;
 
+    if (prev == NULL && r->main != NULL) {
+        /* a lookup (DirectoryIndex, an include) of an E-Key resource from a request that was
+         * not under E-Key: never verified here (a lookup must not consume), and refused with
+         * our answer, which mod_dir passes on for a single index name */
+        rq = ekey_req_make(r);
+        ekey_error_set(&rq->err, EKEY_E_NO_CREDENTIALS, "internal",
+                       "lookup from a request that is not under E-Key: request it by its URL");
+        return refuse(r, rq, EKEY_E_NO_CREDENTIALS);
+    }
     if (prev == NULL || prev->status != EKEY_OK || !prev->consumed || prev->token == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00103: internal request without "
                       "a verified E-Key refused");

@@ -11,7 +11,7 @@ use Apache::TestUtil qw(t_cmp);
 use EKeyTest;
 use EKeyCheck;
 
-plan tests => 17;
+plan tests => 17 + 4;
 
 sub post_pair {
     my ($path, $t, $p) = @_;
@@ -61,4 +61,15 @@ $r = post_pair('/edout/other', $t5, $p5);
 ok t_cmp($r->code, 403, 'a capability not listed, ErrorDocument elsewhere: 403, not 401');
 ok t_cmp($r->decoded_content // '', qr/administrator's page/, '... with that page');
 ok t_cmp(hits() - $h0, 0, '... the handler did not run');
+# a DirectoryIndex target under <Files> E-Key, its directory open: the lookup is refused
+# with our challenge (mod_dir passes a single index's 401 on), the file's URL serves
+$r = send_req(method => 'GET', path => '/fdir/');
+ok t_cmp($r->code, 401, 'the directory of a <Files>-protected index: 401');
+ok t_cmp(www_auth($r), qr/^EKey realm=/, '... with the EKey challenge');
+ok t_cmp(($r->header('Cache-Control') // '') . (index($r->decoded_content // '', 'fdir index') < 0 ? ' hidden' : ' shown'),
+         qr/no-store.* hidden$/, '... not stored, and without the index');
+my ($t6, $p6) = mint_pair(method => 'GET', path => '/fdir/index.html',
+                          token => { claims => { cap => { action => 'GET:/fdir/index.html', limit => 1 } } });
+$r = send_req(method => 'GET', path => '/fdir/index.html', headers => [['Authorization' => "EKey $t6"], ['DPoP' => $p6]]);
+ok t_cmp($r->code . ' ' . ($r->decoded_content // ''), qr/^200 .*fdir index/s, 'the index by its own URL, with an E-Key: served');
 no_crashes();
