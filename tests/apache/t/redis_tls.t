@@ -184,16 +184,7 @@ refused_case('cnonly', store('localhost', $p_cn), qr/certificate verify failed: 
     my $lport = free_port();
     my $switch = "$dir/trickle";
     unlink $switch;
-    relay_start($lport, $p_ok, sub {
-        my ($r, $from_client, $buf, $fh, $other) = @_;
-        return unless $other;
-        if (!$from_client && -e $switch) {
-            for my $ch (split //, $buf) { syswrite($other, $ch) or last; sleep 0.05 }
-        }
-        else {
-            syswrite($other, $buf);
-        }
-    });
+    trickle_relay($lport, $p_ok, $switch);
     my $inst = instance('redistls-trickle', server => store('localhost', $lport));
     ok t_cmp(instance_start($inst), 1, 'TLS through a relay: httpd started');
     my ($fast) = spend($inst);

@@ -17,16 +17,7 @@ my ($rport, $lport, $rdir, $rpid) = relayed_redis('trickle');
 my $switch = "$rdir/trickle";                   # present: replies trickle
 unlink $switch;
 
-relay_start($lport, $rport, sub {
-    my ($r, $from_client, $buf, $fh, $other) = @_;
-    return unless $other;
-    if (!$from_client && -e $switch) {
-        for my $ch (split //, $buf) { syswrite($other, $ch) or last; sleep 0.05 }
-    }
-    else {
-        syswrite($other, $buf);
-    }
-});
+trickle_relay($lport, $rport, $switch);
 
 my $inst = instance('trickle', server => "EKeyReplayStore redis\nEKeyRedisServer 127.0.0.1:$lport\n"
                                        . "EKeyRedisTimeout 300\nEKeyRedisPrefix trickle:");

@@ -17,7 +17,7 @@ use EKeyTest;
 
 our @EXPORT = qw(free_port instance instance_start instance_stop instance_ctl instance_hits
                  instance_log instance_log_from instance_spend redis_start redis_stop relay_start
-                 relayed_redis fire_concurrent raw_post contention);
+                 trickle_relay relayed_redis fire_concurrent raw_post contention);
 
 # Apache::Test's own server has few children; these tests start small servers of their own,
 # with the run's MPM (EKEY_MPM) and several children, under t/logs/NAME/. Every instance and
@@ -251,6 +251,22 @@ sub relay_start {
             $hook->($r, $client{$fh} ? 1 : 0, $buf, $fh, $other);
         }
     }
+}
+
+# A relay on lport in front of tport that passes the server's bytes one per 50 ms while the
+# file $switch exists (a Redis, or a path, that trickles), and everything else at once.
+sub trickle_relay {
+    my ($lport, $tport, $switch) = @_;
+    return relay_start($lport, $tport, sub {
+        my ($r, $from_client, $buf, $fh, $other) = @_;
+        return unless $other;
+        if (!$from_client && -e $switch) {
+            for my $ch (split //, $buf) { syswrite($other, $ch) or last; select(undef, undef, undef, 0.05) }
+        }
+        else {
+            syswrite($other, $buf);
+        }
+    });
 }
 
 # A redis-server of the test's own under t/logs/NAME-redis and a free port for a relay in
