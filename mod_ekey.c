@@ -111,6 +111,9 @@ static void ekey_register_hooks(apr_pool_t *p)
 {
     /* Drop client headers named like our identity before any module reads them. */
     ap_hook_post_read_request(ekey_post_read_request, NULL, NULL, APR_HOOK_FIRST);
+    /* ... and, where the location is not ours, give back the credentials that post_read_request
+     * kept out of httpd's header listing. */
+    ap_hook_header_parser(ekey_restore_credentials, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* AuthType EKey: verify, bind, match, consume. Per configuration, so that httpd itself
      * skips internal requests that share their parent's configuration. */
     ap_hook_check_authn(ekey_check_authn, NULL, NULL, APR_HOOK_MIDDLE,

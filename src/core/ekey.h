@@ -316,6 +316,13 @@ ekey_status_t ekey_cap_match(const char *action, const char *method, const char 
  * "*:/x" any method. 1 if action is allowed by pattern. */
 int ekey_cap_pattern_match(const char *pattern, const char *action);
 
+/* ----------------------------------------------------------------- spiffe */
+
+/* 1 when s (n bytes) is a SPIFFE ID: "spiffe://" + a lowercase trust domain + "/"-segments of
+ * letters, digits, ".", "-", "_" (no ".", "..", empty or trailing segment; no port, userinfo,
+ * query, fragment or escapes), at most 2048 bytes. */
+int ekey_spiffe_id_valid(const char *s, apr_size_t n);
+
 /* -------------------------------------------------------------------- url */
 
 /* RFC 3986 §6.2.2 normalisation of an absolute http(s) URL for htu comparison: scheme and

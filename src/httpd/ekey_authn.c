@@ -36,7 +36,6 @@
 
 APLOG_USE_MODULE(ekey);
 
-#define SPIFFE_ID_MAX 2048
 
 static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *ssl_lookup = NULL;
 
@@ -172,7 +171,7 @@ static const char *public_origin(request_rec *r, const ekey_dir_conf_t *dc)
 static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir_conf_t *dc,
                                 ekey_req_t *rq, const char *raw, const ekey_dpop_t **dpop)
 {
-    const char *proof = apr_table_get(top->headers_in, "DPoP"), *origin, *htu;
+    const char *proof = ekey_credential(top, "DPoP"), *origin, *htu;
     ekey_dpop_check_t chk;
     ekey_dpop_t *d;
     char *norm;
@@ -205,20 +204,9 @@ static ekey_status_t check_dpop(request_rec *r, request_rec *top, const ekey_dir
     return st;
 }
 
-/* 1 when all n bytes are visible ASCII: an IA5String may hold a NUL, and a C string of it
- * would end there ("spiffe://td/victim\0.evil" must not read as spiffe://td/victim). */
-static int visible_ascii(const unsigned char *s, int n)
-{
-    int i;
-
-    for (i = 0; i < n; i++)
-        if (s[i] <= 0x20 || s[i] >= 0x7f)
-            return 0;
-    return 1;
-}
-
-/* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is spiffe:// and
- * visible ASCII throughout. */
+/* The SPIFFE ID of an X.509-SVID: its one and only URI SAN, when that is a SPIFFE ID
+ * (ekey_spiffe_id_valid: an IA5String may hold a NUL, and "spiffe://td/victim\0.evil" is
+ * no ID at all, not the one it starts with). */
 static const char *spiffe_id(apr_pool_t *p, X509 *x)
 {
     GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
@@ -233,8 +221,7 @@ static const char *spiffe_id(apr_pool_t *p, X509 *x)
         uris++;
         s = ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
         n = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
-        if (n > 9 && n <= SPIFFE_ID_MAX && visible_ascii(s, n)
-            && strncasecmp((const char *)s, "spiffe://", 9) == 0)
+        if (n > 0 && ekey_spiffe_id_valid((const char *)s, (apr_size_t)n))
             id = apr_pstrmemdup(p, (const char *)s, (apr_size_t)n);
     }
     GENERAL_NAMES_free(names);
@@ -298,6 +285,7 @@ static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_
     char *pem = ssl_lookup ? ssl_lookup(r->pool, r->server, r->connection, r,
                                         "SSL_CLIENT_CERT") : NULL;
     const cert_facts_t *cf = NULL;
+    const char *verify;
     ekey_status_t st;
 
     if (pem == NULL || *pem == '\0')
@@ -307,10 +295,19 @@ static ekey_status_t check_cert(request_rec *r, const ekey_dir_conf_t *dc, ekey_
     if (!ekey_ct_streq(cf->x5t, rq->token->x5t))
         return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls",
                               "certificate is not the token's x5t#S256");
-    rq->spiffe_id = cf->spiffe_id;
+    /* the binding needs only the key (the handshake proved it); a name in the certificate
+     * is an identity only when mod_ssl verified the certificate (optional_no_ca takes any) */
+    verify = cf->spiffe_id != NULL ? ssl_lookup(r->pool, r->server, r->connection, r,
+                                                "SSL_CLIENT_VERIFY") : NULL;
+    rq->spiffe_id = verify != NULL && strcmp(verify, "SUCCESS") == 0 ? cf->spiffe_id : NULL;
+    if (cf->spiffe_id != NULL && rq->spiffe_id == NULL)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "EKEY00106: the SPIFFE ID of a client "
+                      "certificate mod_ssl did not verify (%s) is not used",
+                      verify != NULL ? verify : "no SSL_CLIENT_VERIFY");
     if (dc->spiffe_subject && (rq->spiffe_id == NULL || strcmp(rq->spiffe_id, rq->token->sub)))
         return ekey_error_set(&rq->err, EKEY_E_CERT_MISMATCH, "mtls.spiffe",
-                              "no SPIFFE ID equal to sub (EKeySpiffeSubject On)");
+                              "no SPIFFE ID of a verified certificate equal to sub "
+                              "(EKeySpiffeSubject On)");
     return EKEY_OK;
 }
 
@@ -349,7 +346,7 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
     ekey_token_t *t, *late = NULL;
     ekey_status_t st;
 
-    const char *authz = apr_table_get(top->headers_in, "Authorization");
+    const char *authz = ekey_credential(top, "Authorization");
 
     st = ekey_http_parse_authorization(&tok, &len, authz, (apr_size_t)dc->max_len, &rq->err);
     /* Credentials of another scheme are a presented token we refuse (a bound E-Key sent as
@@ -366,7 +363,7 @@ static ekey_status_t verify_token(request_rec *r, request_rec *top, const ekey_d
     /* httpd joins repeated DPoP fields with ", " (a proof never has a comma): ambiguous
      * credentials are invalid_request, never "first one wins" (DESIGN.md), whatever the
      * token turns out to be bound to (EKEY_SPEC 9.1 step 1) */
-    if ((proof = apr_table_get(top->headers_in, "DPoP")) != NULL && strchr(proof, ',') != NULL)
+    if ((proof = ekey_credential(top, "DPoP")) != NULL && strchr(proof, ',') != NULL)
         return ekey_error_set(&rq->err, EKEY_E_REQUEST, "dpop", "repeated DPoP fields");
     memset(&pol, 0, sizeof(pol));
     pol.keys = dc->keys;

@@ -180,6 +180,11 @@ int ekey_post_read_request(request_rec *r);
  * Authorization value holds an EKey credential. */
 void ekey_drop_credentials(request_rec *q);
 int ekey_has_credential(const char *v);
+/* The Authorization or DPoP field of the initial request top as the client sent it (kept
+ * out of headers_in from post_read_request on); ekey_restore_credentials puts them back at
+ * a location that is not under E-Key (header_parser). */
+const char *ekey_credential(request_rec *top, const char *field);
+int ekey_restore_credentials(request_rec *r);
 int ekey_check_authn(request_rec *r);
 int ekey_force_authn(request_rec *r);
 int ekey_fixups(request_rec *r);

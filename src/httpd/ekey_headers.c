@@ -23,6 +23,52 @@ void ekey_drop_credentials(request_rec *q)
     apr_table_unset(q->headers_in, "DPoP");
 }
 
+/* The credentials leave headers_in as soon as the request is read: httpd lists every header
+ * field in the error log at LogLevel trace4 (before any location is known), and nothing
+ * that lists them before authentication may see a token or a proof (SECURITY-CASES
+ * APX-06). They wait on the request's pool (shared by its internal redirects) for
+ * verification, or go back for a location that is not ours (header_parser). */
+#define STASH_AUTHZ "ekey:authorization"
+#define STASH_DPOP  "ekey:dpop"
+
+static void stash(request_rec *r, const char *key, const char *field)
+{
+    const char *v = apr_table_get(r->headers_in, field);
+
+    if (v != NULL) {
+        apr_pool_userdata_setn(v, key, NULL, r->pool);
+        apr_table_unset(r->headers_in, field);
+    }
+}
+
+const char *ekey_credential(request_rec *top, const char *field)
+{
+    void *v = NULL;
+
+    apr_pool_userdata_get(&v, strcasecmp(field, "DPoP") == 0 ? STASH_DPOP : STASH_AUTHZ,
+                          top->pool);
+    return v != NULL ? v : apr_table_get(top->headers_in, field);
+}
+
+/* header_parser, first: the location is known. Not an E-Key location: the fields go back
+ * as they came (another module's DPoP, a backend behind a plain location); the log phase
+ * still drops an EKey credential (ekey_log_forget). */
+int ekey_restore_credentials(request_rec *r)
+{
+    void *v = NULL;
+
+    if (r->main != NULL || r->prev != NULL || ekey_is_ekey_location(r))
+        return DECLINED;
+    if (apr_pool_userdata_get(&v, STASH_AUTHZ, r->pool) == APR_SUCCESS && v != NULL
+        && apr_table_get(r->headers_in, "Authorization") == NULL)
+        apr_table_setn(r->headers_in, "Authorization", v);
+    v = NULL;
+    if (apr_pool_userdata_get(&v, STASH_DPOP, r->pool) == APR_SUCCESS && v != NULL
+        && apr_table_get(r->headers_in, "DPoP") == NULL)
+        apr_table_setn(r->headers_in, "DPoP", v);
+    return DECLINED;
+}
+
 /* 1 when a (possibly merged) Authorization value holds an EKey credential. */
 int ekey_has_credential(const char *v)
 {
@@ -101,8 +147,13 @@ int ekey_post_read_request(request_rec *r)
      * credentials removed, to mod_http2 as stream 1, verified again without them: the use
      * spent, the answer 401. A request with an E-Key stays HTTP/1.1 (RFC 9113 dropped the
      * h2c upgrade; prior knowledge still works). */
-    else if (ekey)
-        drop_upgrade_h2c(r);
+    else {
+        if (ekey) {
+            drop_upgrade_h2c(r);
+            stash(r, STASH_AUTHZ, "Authorization");
+        }
+        stash(r, STASH_DPOP, "DPoP");
+    }
     names = apr_array_make(r->pool, 1, sizeof(const char *));
     apr_table_do(collect_spoofs, names, r->headers_in, NULL);
     for (i = 0; i < names->nelts; i++) {

@@ -93,6 +93,8 @@ mkcert client "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert client2 "/CN=agent-123" ca "extendedKeyUsage=clientAuth"
 mkcert svid "/CN=svid" ca "subjectAltName=URI:spiffe://example.org/agent-123\nextendedKeyUsage=clientAuth"
 mkcert foreign "/CN=agent-123" otherca "extendedKeyUsage=clientAuth"
+# an SVID from a CA the server does not trust, naming someone it likes (optional_no_ca)
+mkcert svidforeign "/CN=svidforeign" otherca "subjectAltName=URI:spiffe://example.org/payments-admin\nextendedKeyUsage=clientAuth"
 # an SVID whose URI SAN hides a NUL: "spiffe://example.org/agent-123\0.evil.example"
 nul_uri=$(printf 'spiffe://example.org/agent-123\0.evil.example' | od -An -tx1 | tr -d ' \n')
 nul_len=$(( ${#nul_uri} / 2 ))

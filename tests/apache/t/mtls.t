@@ -38,7 +38,7 @@ my @cases = (
    400, 'invalid_request', qr/^EKey\b.*\berror="invalid_request"/],
 );
 
-plan tests => 5 * ASSERTS_ALLOWED + 5 + ASSERTS_REFUSED * (@cases + 4) + 3 + 1 + 4;
+plan tests => 6 * ASSERTS_ALLOWED + 5 + ASSERTS_REFUSED * (@cases + 5) + 3 + 1 + 4 + 1;
 
 my ($t) = token(cert => x5t('client'));
 my $res = allowed('bound certificate', send_cert('client', $t));
@@ -88,6 +88,19 @@ refused(@$_) for @cases;
     my ($to) = token(cert => x5t('client'));
     refused('optional_no_ca: another certificate', sub {
         send_req(tls => 'foreign', vhost => 'ekey_tls_noca', headers => [['Authorization' => "EKey $to"]]) },
+        401, 'invalid_proof', 'invalid_token');
+}
+
+# ... but a SPIFFE ID in such a certificate is nobody's: not handed to the backend, and not
+# what EKeySpiffeSubject accepts (the client chose it; no CA vouched for it)
+{
+    my ($ts) = token(cert => x5t('svidforeign'));
+    my $r = allowed('optional_no_ca: a bound SVID from an untrusted CA', sub {
+        send_req(tls => 'svidforeign', vhost => 'ekey_tls_noca', headers => [['Authorization' => "EKey $ts"]]) });
+    ok t_cmp(body_json($r)->{EKEY_SPIFFE_ID} // 'none', 'none', '... and no EKEY_SPIFFE_ID from it');
+    my ($tp) = token(cert => x5t('svidforeign'), claims => { sub => 'spiffe://example.org/payments-admin', cap => $spiffe_cap });
+    refused('optional_no_ca: EKeySpiffeSubject with an unverified SVID', sub {
+        send_req(tls => 'svidforeign', vhost => 'ekey_tls_noca', path => '/spiffe', headers => [['Authorization' => "EKey $tp"]]) },
         401, 'invalid_proof', 'invalid_token');
 }
 
