@@ -362,6 +362,9 @@ int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     for (i = 0; configured != NULL && i < configured->nelts; i++) {
         const tracked_t *t = &APR_ARRAY_IDX(configured, i, tracked_t);
 
+        if (t->c->keys_set
+            && ekey_iss_check_tls_keys(ptemp, t->c->signers, t->c->dir) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
         if (!mints(t->c) || (why = ekey_iss_incomplete(effective(ptemp, t, s))) == NULL)
             continue;
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, t->s, "EKEY00201: the E-Key issuer section "

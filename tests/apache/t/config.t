@@ -62,7 +62,7 @@ my @bad = (
   ['EKeyTrustedJWKS missing file', "<Location /a>\n${loc}EKeyTrustedJWKS /nonexistent/jwks.json\n</Location>", 'EKeyTrustedJWKS'],
 );
 
-plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2 + 2 + 3;
+plan tests => 2 * @bad + 2 + 2 + 5 + 3 + 2 + 2 + 3 + 2;
 
 my $n = 0;
 sub configtest {
@@ -174,6 +174,23 @@ for my $b (@bad) {
     ($rc, $out) = configtest('algs match', "<Location /a>\n${loc}EKeyTokenAlgorithms ES384 ES256\n</Location>\n"
         . "<Location /a/b>\nEKeyTokenAlgorithms ES256\n</Location>\n");
     ok t_cmp($out =~ /EKEY00029/ ? 'warned' : 'quiet', 'quiet', 'an accepted algorithm among the keys: no warning');
+}
+
+# An issuer signing key that mod_ssl also uses for TLS (SECURITY-CASES ISS-20): refused at
+# startup, whether the key file or the certificate names it; a key of its own loads.
+{
+    my $ssl = "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so\n"
+            . "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n";
+    my $iss = "<Location /t>\nSetHandler ekey-issuer\nEKeyIssuerName https://issuer.example\n"
+            . "EKeyIssuerSigningKey $keys/issuer.pem\nEKeyIssuerAudience https://api.example.com\n"
+            . "EKeyIssuerCapability POST:/payments\nEKeyIssuerAnonymous On\n</Location>\n";
+    my ($rc, $out) = configtest('tls key is the signing key', $ssl
+        . "SSLCertificateFile $keys/server.crt\nSSLCertificateKeyFile $keys/issuer.pem\n$iss");
+    ok t_cmp("$rc $out", qr/^[1-9]\d* .*EKEY00202: .*issuer\.pem, which mod_ssl also uses for TLS/s,
+             'the TLS key file signs E-Keys: refused');
+    ($rc, $out) = configtest('tls key is another', $ssl
+        . "SSLCertificateFile $keys/server.crt\nSSLCertificateKeyFile $keys/server.key\n$iss");
+    ok t_cmp($out =~ /EKEY00202/ ? 'refused' : 'quiet', 'quiet', 'a TLS key of its own: no refusal');
 }
 
 # The demo configuration shipped in httpd-conf/ loads (with the suite's keys and modules).
