@@ -46,7 +46,8 @@ void *ekey_iss_merge_dir(apr_pool_t *p, void *base, void *add);
 int ekey_iss_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s);
 /* ekey_issuer_tlskey.c: HTTP_INTERNAL_SERVER_ERROR (logged, EKEY00202) when one of signers
- * (ekey_jwk_t *) is also the key of an SSLCertificateFile / SSLCertificateKeyFile. */
+ * (ekey_jwk_t *) is also the key of an SSLCertificateFile / SSLCertificateKeyFile. Nothing
+ * it reads outlives the call. */
 int ekey_iss_check_tls_keys(apr_pool_t *ptemp, const apr_array_header_t *signers,
                             const char *section);
 /* NULL when the location can mint, else why not (for the log and check_config). */
