@@ -92,12 +92,12 @@ int cli_key_load(ekey_jwk_t **out, apr_pool_t *p, const char *path, int create)
 {
     struct stat sb;
     ekey_error_t err;
-    int rc;
+    int rc, found;
 
     *out = NULL;
     if (path == NULL)
         return cli_fail(CLI_USAGE, "no key file: give --key FILE or set EKEY_KEY or HOME");
-    if (stat(path, &sb) != 0 && errno == ENOENT) {
+    if (!(found = stat(path, &sb) == 0) && errno == ENOENT) {
         if (!create)
             return cli_fail(CLI_USAGE, "no key at %s: run 'ekey keygen' first", path);
         if ((rc = cli_key_create(out, p, path, 0)) == CLI_OK)
@@ -106,9 +106,9 @@ int cli_key_load(ekey_jwk_t **out, apr_pool_t *p, const char *path, int create)
     }
     /* as ssh does: a key others can read is no longer only ours, and one that another user
      * owns (or could replace) binds our tokens to a key someone else may hold */
-    if (stat(path, &sb) == 0 && sb.st_uid != geteuid())
+    if (found && sb.st_uid != geteuid())
         return cli_fail(CLI_USAGE, "the key %s belongs to another user: refused", path);
-    if (stat(path, &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    if (found && (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
         return cli_fail(CLI_USAGE, "the key %s is accessible by other users: refused (chmod "
                         "600 it, or make a new one with 'ekey keygen --force')", path);
     if (ekey_jwk_load_pem(out, p, path, 1, &err) != EKEY_OK)

@@ -61,7 +61,8 @@ static inline int ekey_redis_fd_quiet(int fd)
 /* TCP connect within connect_tv, then a TLS handshake verified by ctx (CA always, see
  * ekey_redis_tls_ctx_create) and the peer's name: server_name if non-NULL, else host; an IP
  * address is matched against the certificate's IP entries, a name against its DNS names
- * (and sent as SNI). Reads and writes time out after io_tv. */
+ * (and sent as SNI). The handshake must complete within io_tv, each command and its whole
+ * reply by the link's deadline (the socket is non-blocking; every wait is a poll). */
 ekey_status_t ekey_redis_tls_dial(ekey_redis_link_t **out, SSL_CTX *ctx, const char *host,
                                   int port, const char *server_name, struct timeval connect_tv,
                                   struct timeval io_tv, ekey_error_t *err) EKEY_WUR;
