@@ -7,6 +7,7 @@
 #   POST /html/token      500 text/html (no JSON error)
 #   POST /wrong/token     200, the TOKENFILE token whatever was asked (POST:/payments)
 #   /ansi                 401, a JSON message with terminal escapes and a forged line
+#   POST /big/token       200, an answer of 300 KB (over the CLI's limit for an issuer)
 #   /replayed             401 {"error":"replay_detected",...}
 #   /challenge            401 with only a WWW-Authenticate challenge
 #   anything else         200 "paid"
@@ -62,6 +63,8 @@ while (my $c = $srv->accept) {
         close $tf;
         $t =~ s/\s+\z//;
         answer($c, '200 OK', 'application/json', qq({"token":"$t","token_type":"EKey"}\n));
+    } elsif ($path =~ m{^/big/token}) {
+        answer($c, '200 OK', 'application/json', '{"pad":"' . ('x' x 300000) . qq("}\n));
     } elsif ($path =~ m{^/ansi}) {
         answer($c, '401 Unauthorized', 'application/json',
                qq({"error":"invalid_token\\u001b[2J","message":"x\\u001b]0;pwned\\u0007\\r\\nekey: forged line"}\n));

@@ -294,6 +294,14 @@ check "the use is given back: 2 of 2 left" '[ "$(perl -MJSON::PP -0ne "print joi
 # the issuer's answer must be the token asked for
 run 2 "issuer answers a token for another action" "$E" call --no-cache --issuer "$S/wrong/token" -X GET "$S/other"
 check "another action: refused, one line" 'one_line && err_has "it is for POST:/payments, not GET:/other"'
+run 2 "issuer answers a token for another audience" "$E" token --issuer "$S/token" --action POST:/payments --aud https://other.example
+check "another audience: refused" 'one_line && err_has "its audience is https://api.example.com, not https://other.example"'
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/mtls.key" \
+  -out "$work/mtls.crt" -subj /CN=agent -days 1 2>/dev/null
+run 2 "issuer answers a DPoP-bound token to an mTLS request" "$E" token --issuer "$S/token" --action POST:/payments --bind mTLS --cert "$work/mtls.crt" --cert-key "$work/mtls.key"
+check "another binding: refused" 'one_line && err_has "it is bound by DPoP key, not certificate"'
+run 2 "issuer answer over its size limit" "$E" token --issuer "$S/big/token" --action POST:/payments
+check "oversized answer: said so" 'one_line && err_has "issuer answer not usable" && err_has "larger than"'
 # what a server says reaches the terminal printable, on one line
 run 3 "refusal with terminal escapes" "$E" call --no-cache --issuer "$S/token" -X POST "$S/ansi"
 check "escapes and line breaks made printable" 'one_line && ! grep -q "$(printf "\033")" "$work/err" && ! grep -q "$(printf "\r")" "$work/err" && err_has "??ekey: forged line"'
