@@ -26,6 +26,7 @@ print $pf $srv->sockport, "\n";
 close $pf;
 rename "$portfile.tmp", $portfile or die;
 $SIG{ALRM} = sub { exit 0 };
+$SIG{PIPE} = 'IGNORE';          # a client that stops reading (an answer over its limit)
 alarm 300;
 
 sub answer {
